@@ -1,0 +1,3 @@
+from lambdamaker.cli import main
+
+main()

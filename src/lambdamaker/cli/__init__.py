@@ -1,0 +1,57 @@
+"""The ``lambdamaker`` command line. Commands are thin: they parse flags and call the platform."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lambdamaker._version import __version__
+from lambdamaker.config import DEFAULT_HOST, DEFAULT_PORT, PlatformConfig
+
+app = typer.Typer(
+    name="lambdamaker",
+    help="Serverless, event-driven ML workflows on your own machine, over AWS's APIs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@app.command()
+def server(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="Port to bind (0 picks a free one).")] = DEFAULT_PORT,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where the platform keeps everything.", envvar="LAMBDAMAKER_DATA_DIR"),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Metadata store URL: sqlite:///PATH (default) or postgresql://..."),
+    ] = None,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Skip SigV4 checks (throwaway development only).")
+    ] = False,
+) -> None:
+    """Start the platform and serve the AWS APIs until Ctrl-C or SIGTERM."""
+    from lambdamaker.server import run_server
+
+    config = PlatformConfig(
+        data_dir=data_dir or Path(".lambdamaker"),
+        host=host,
+        port=port,
+        store_url=store,
+        auth=not no_auth,
+    )
+    run_server(config)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    app()

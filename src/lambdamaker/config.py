@@ -1,0 +1,55 @@
+"""Platform configuration: frozen dataclasses, built once from CLI flags or the environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PORT = 4599
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_ACCOUNT_ID = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    """Everything the platform needs to start. Everything it keeps lives under ``data_dir``."""
+
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("LAMBDAMAKER_DATA_DIR", ".lambdamaker")))
+    """Root of all state: the metadata database, object bytes, credentials file."""
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+
+    store_url: str | None = None
+    """SQLAlchemy URL of the metadata store; default ``sqlite:///<data_dir>/lambdamaker.db``."""
+
+    auth: bool = True
+    """Verify SigV4 signatures. ``--no-auth`` turns it off for throwaway development."""
+
+    account_id: str = DEFAULT_ACCOUNT_ID
+    region: str = DEFAULT_REGION
+
+    max_clock_skew_seconds: int = 300
+    """Requests signed further from now than this get ``RequestTimeTooSkewed``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
+
+    @property
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'lambdamaker.db'}"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def tmp_dir(self) -> Path:
+        """Spool area for uploads; on the same filesystem as ``objects_dir`` so renames are atomic."""
+        return self.data_dir / "tmp"
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials"

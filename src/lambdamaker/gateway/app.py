@@ -1,0 +1,441 @@
+"""The ASGI application: AWS requests on every path, platform endpoints under ``/_lambdamaker/``.
+
+The AWS path is a raw ASGI callable rather than a Starlette route: it is the hot path, and each
+layer of routing machinery costs microseconds on every request. Starlette serves the platform's
+own endpoints (health now; metrics and the dashboard later), where convenience wins.
+
+Invariants:
+- A request body is read once. Operations with a streaming input payload (S3 PutObject,
+  UploadPart) are spooled to a file under the data dir while MD5 and SHA-256 are computed, and
+  aws-chunked bodies are decoded (and their chunk signatures verified) on the way in.
+- Authentication happens before the provider runs; for a signed streaming body the payload hash
+  is checked after spooling and before the provider sees the body.
+- A spooled body that no provider claimed is deleted when the request ends, including when the
+  client disconnects mid-upload: nothing partial is ever committed.
+- Every exception leaves as the service's AWS error shape; internal failures are logged with a
+  traceback server-side and answered with ``InternalFailure`` (500), never a Python traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio.to_thread
+from botocore.model import OperationModel
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from lambdamaker import __version__
+from lambdamaker.errors import (
+    InternalFailure,
+    ServiceError,
+    UnknownOperationError,
+)
+from lambdamaker.gateway.chunked import AwsChunkedDecoder
+from lambdamaker.gateway.protocol import ServiceProtocol
+from lambdamaker.gateway.protocol.body import Body, StreamPayload
+from lambdamaker.gateway.protocol.http import HttpRequest, HttpResponse
+from lambdamaker.gateway.routing import ServiceRouter, to_path_style, virtual_host_bucket
+from lambdamaker.gateway.sigv4 import (
+    SigV4Request,
+    auth_error,
+    check_payload_hash,
+    parse_sigv4,
+    scope_service,
+    verify_sigv4,
+)
+from lambdamaker.platform import Platform
+from lambdamaker.services.base import Principal, RequestContext
+
+log = logging.getLogger("lambdamaker.gateway")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BUFFERED_BODY = 64 * 1024 * 1024
+"""Bodies of non-streaming operations are read into memory up to this size."""
+MAX_STREAMED_BODY = 5 * 1024 * 1024 * 1024
+"""S3's single-PUT limit; streaming bodies are spooled to disk up to this size."""
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+class ClientDisconnected(Exception):
+    """The client went away before sending the whole body."""
+
+
+def service_kind(protocol: str, service: str) -> str:
+    """How a service names SigV4 failures: ``s3``, ``query`` or ``json``."""
+    if service == "s3":
+        return "s3"
+    return "query" if protocol == "query" else "json"
+
+
+class AwsGateway:
+    """Route → read body → authenticate → authorize → parse → provider → serialize."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.auth = platform.config.auth
+        self.protocols = {name: ServiceProtocol.for_service(name) for name in platform.providers}
+        self.router = ServiceRouter(p.service_model for p in self.protocols.values())
+
+    # -- the ASGI entry point ------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = _http_request(scope)
+        request_id = str(uuid.uuid4())
+        protocol: ServiceProtocol | None = None
+        operation: OperationModel | None = None
+        try:
+            protocol, operation, response = await self._handle(request, request_id, scope, receive)
+        except ClientDisconnected:
+            return
+        except ServiceError as exc:
+            response = self._error_response(exc, protocol, operation, request, request_id)
+        except Exception:
+            log.exception("internal failure handling %s %s", request.method, request.path)
+            exc_ = InternalFailure("We encountered an internal error. Please try again.")
+            response = self._error_response(exc_, protocol, operation, request, request_id)
+        finally:
+            if isinstance(request.body, Body):
+                request.body.discard()
+        await _send_response(send, response, head=request.method == "HEAD")
+
+    async def _handle(
+        self, request: HttpRequest, request_id: str, scope: Scope, receive: Receive
+    ) -> tuple[ServiceProtocol, OperationModel, HttpResponse]:
+        signed = request
+        sig = parse_sigv4(request) if self.auth else None
+        signing_service = sig.service if sig is not None else scope_service(request)
+        # A form-encoded query request names its service only in the body (when unsigned).
+        if signing_service is None and request.method == "POST" and "x-amz-target" not in request.headers:
+            request.body = await _read_body(receive, MAX_BUFFERED_BODY)
+        service = self.router.route(request, signing_service)
+        if service is None or service not in self.protocols:
+            raise ServiceError(
+                f"Service {signing_service or service!r} is not enabled on this lambdamaker server.",
+                code="NotImplemented",
+                status=501,
+            )
+        protocol = self.protocols[service]
+        if service == "s3":
+            bucket = virtual_host_bucket(request.host)
+            if bucket:
+                signed = replace(request)
+                to_path_style(request, bucket)
+
+        streaming = False
+        operation: OperationModel | None = None
+        if protocol.protocol.startswith("rest"):
+            operation = protocol.find_operation(request)
+            streaming = protocol.has_streaming_input(operation)
+
+        kind = service_kind(protocol.protocol, service)
+        principal: Principal | None = None
+        secret: str | None = None
+        if sig is not None:
+            record = self.platform.credentials.lookup(sig.access_key_id)
+            if record is None or not record.active:
+                raise auth_error("unknown_key", kind, _unknown_key_message(kind, sig))
+            if record.session_token is not None and sig.session_token != record.session_token:
+                raise auth_error("unknown_key", kind, "The security token included in the request is invalid.")
+            secret = record.secret_access_key
+            principal = Principal(
+                arn=record.principal_arn,
+                account_id=record.account_id,
+                access_key_id=record.access_key_id,
+                user_id=record.user_name or record.access_key_id,
+                session_token=record.session_token,
+            )
+        elif self.auth:
+            raise auth_error("missing", kind, "Request is missing Authentication Token")
+
+        if streaming:
+            if sig is not None:
+                assert secret is not None
+                verify_sigv4(signed, sig, secret, service_kind=kind, now=_now(), payload_sha256=None)
+            decoder = None
+            if _is_aws_chunked(request, sig):
+                decoder = AwsChunkedDecoder.for_request(request, sig, secret)
+            request.body = await _spool_body(receive, self.platform, decoder, sig, kind)
+        else:
+            if not isinstance(request.body, bytes) or not request.body:
+                request.body = await _read_body(receive, MAX_BUFFERED_BODY)
+            if sig is not None:
+                assert secret is not None
+                payload_hash = None
+                if sig.content_sha256 is None or sig.content_sha256 not in ("UNSIGNED-PAYLOAD",):
+                    payload_hash = (
+                        hashlib.sha256(request.body).hexdigest() if request.body else _EMPTY_SHA256
+                    )
+                verify_sigv4(signed, sig, secret, service_kind=kind, now=_now(), payload_sha256=payload_hash)
+            if operation is None:
+                operation = protocol.find_operation(request)
+
+        ctx = RequestContext(
+            request_id=request_id,
+            service=service,
+            operation=operation.name,
+            region=sig.region if sig is not None else self.platform.config.region,
+            account_id=principal.account_id if principal else self.platform.config.account_id,
+            principal=principal,
+            endpoint_url=_endpoint_url(scope, request),
+            headers=request.headers,
+        )
+        self.authorize(ctx)
+        params = protocol.parse(request, operation)
+        protocol.validate(operation, params)
+        handler = self.platform.providers[service].operation(operation.name)
+        if handler is None:
+            raise UnknownOperationError(
+                f"The operation {operation.name} of service {service} is not implemented "
+                "by lambdamaker yet.",
+                code="NotImplemented" if service == "s3" else "UnknownOperationException",
+                status=501 if service == "s3" else 400,
+            )
+        result = await anyio.to_thread.run_sync(handler, ctx, params)
+        return protocol, operation, protocol.serialize(operation, result, request_id)
+
+    def authorize(self, ctx: RequestContext) -> None:
+        """The one place IAM policy evaluation will plug in (DESIGN.md, "IAM enforcement").
+
+        It has the principal and the operation at hand; nothing is enforced yet.
+        """
+
+    def _error_response(
+        self,
+        exc: ServiceError,
+        protocol: ServiceProtocol | None,
+        operation: OperationModel | None,
+        request: HttpRequest,
+        request_id: str,
+    ) -> HttpResponse:
+        if protocol is None:
+            protocol = self._guess_protocol(request)
+        if exc.status >= 500 and not isinstance(exc, InternalFailure):
+            log.warning("%s %s -> %s %s", request.method, request.path, exc.code, exc.message)
+        try:
+            return protocol.serialize_error(exc, operation, request_id)
+        except Exception:
+            log.exception("could not serialize error %r", exc)
+            return HttpResponse(500, {"Content-Type": "text/plain"}, b"InternalFailure")
+
+    def _guess_protocol(self, request: HttpRequest) -> ServiceProtocol:
+        try:
+            service = self.router.route(request, scope_service(request))
+        except Exception:
+            service = None
+        if service in self.protocols:
+            return self.protocols[service]
+        return self.protocols.get("s3") or next(iter(self.protocols.values()))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _unknown_key_message(kind: str, sig: SigV4Request) -> str:
+    if kind == "s3":
+        return "The AWS Access Key Id you provided does not exist in our records."
+    return "The security token included in the request is invalid."
+
+
+def _http_request(scope: Scope) -> HttpRequest:
+    headers: dict[str, str] = {}
+    for k, v in scope["headers"]:
+        name = k.decode("latin-1").lower()
+        value = v.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    raw_path = scope.get("raw_path")
+    path = raw_path.decode("latin-1") if raw_path else scope["path"]
+    if "?" in path:  # some servers leave the query on raw_path
+        path = path.split("?", 1)[0]
+    return HttpRequest(
+        method=scope["method"],
+        path=path,
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"",
+        host=headers.get("host", ""),
+    )
+
+
+def _endpoint_url(scope: Scope, request: HttpRequest) -> str:
+    host = request.host
+    if not host:
+        server = scope.get("server") or ("127.0.0.1", 4599)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+def _is_aws_chunked(request: HttpRequest, sig: SigV4Request | None) -> bool:
+    sha = request.headers.get("x-amz-content-sha256", "")
+    if sha.startswith("STREAMING-"):
+        return True
+    return "aws-chunked" in request.headers.get("content-encoding", "")
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise ServiceError(
+                    f"Request body is larger than the {limit} bytes this operation accepts.",
+                    code="RequestEntityTooLarge",
+                    status=413,
+                )
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+async def _spool_body(
+    receive: Receive,
+    platform: Platform,
+    decoder: AwsChunkedDecoder | None,
+    sig: SigV4Request | None,
+    kind: str,
+) -> Body:
+    """Stream the request body to a temp file, hashing as we go. Never holds it in memory."""
+    f, path = platform.objects.new_temp()
+    md5 = hashlib.md5()
+    sha = hashlib.sha256()
+    size = 0
+    ok = False
+    try:
+        with f:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise ClientDisconnected
+                raw = message.get("body", b"")
+                if raw:
+                    if decoder is None:
+                        sha.update(raw)
+                    data = decoder.feed(raw) if decoder is not None else raw
+                    if data:
+                        size += len(data)
+                        if size > MAX_STREAMED_BODY:
+                            raise ServiceError(
+                                "Your proposed upload exceeds the maximum allowed size",
+                                code="EntityTooLarge",
+                                status=400,
+                                MaxSizeAllowed=str(MAX_STREAMED_BODY),
+                            )
+                        md5.update(data)
+                        f.write(data)
+                if not message.get("more_body", False):
+                    break
+            if decoder is not None:
+                tail = decoder.finish()
+                if tail:
+                    size += len(tail)
+                    md5.update(tail)
+                    f.write(tail)
+        if sig is not None and decoder is None and sig.content_sha256 not in (None, "UNSIGNED-PAYLOAD"):
+            check_payload_hash(sig, sha.hexdigest(), kind)
+        ok = True
+        return Body(path=path, size=size, md5=md5.hexdigest())
+    finally:
+        if not ok:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+
+
+async def _send_response(send: Send, response: HttpResponse, *, head: bool) -> None:
+    body = response.body
+    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()]
+    has_length = any(k == b"content-length" for k, _ in headers)
+    if isinstance(body, StreamPayload):
+        if not has_length:
+            headers.append((b"content-length", str(body.length).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        chunks = body.iter_chunks()
+        while True:
+            chunk = await anyio.to_thread.run_sync(next, chunks, None)
+            if chunk is None:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    if not has_length:
+        headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+# -- the whole application -------------------------------------------------------------------
+
+
+class GatewayApp:
+    """The ASGI app uvicorn serves: lifespan, platform endpoints, and the AWS gateway."""
+
+    def __init__(self, platform: Platform) -> None:
+        self.platform = platform
+        self.started_at = time.time()
+        self.aws = AwsGateway(platform)
+        self.platform_api = Starlette(routes=[Route("/_lambdamaker/health", self.health)])
+
+    async def health(self, request: Request) -> JSONResponse:
+        return JSONResponse(
+            {
+                "status": "ready",
+                "version": __version__,
+                "services": sorted(self.platform.providers),
+                "uptime_seconds": round(time.time() - self.started_at, 3),
+            }
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if scope["path"].startswith("/_lambdamaker/"):
+                await self.platform_api(scope, receive, send)
+            else:
+                await self.aws(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await anyio.to_thread.run_sync(self.platform.close)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app(platform: Platform) -> GatewayApp:
+    """The ASGI app for a started platform."""
+    return GatewayApp(platform)
+

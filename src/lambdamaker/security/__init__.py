@@ -1,0 +1,1 @@
+"""Security: access keys and temporary credentials, policy documents, (later) IAM evaluation."""

@@ -1,0 +1,22 @@
+"""Service providers, one per AWS service. ``PROVIDERS`` maps botocore's service name to the
+provider class path; the platform imports only the enabled ones."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lambdamaker.services.base import Provider
+
+PROVIDERS: dict[str, str] = {
+    "s3": "lambdamaker.services.s3:S3Provider",
+    "iam": "lambdamaker.services.iam:IamProvider",
+    "sts": "lambdamaker.services.sts:StsProvider",
+}
+
+
+def provider_class(service: str) -> type[Provider]:
+    module_name, _, attr = PROVIDERS[service].partition(":")
+    cls: type[Provider] = getattr(importlib.import_module(module_name), attr)
+    return cls

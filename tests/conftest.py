@@ -1,0 +1,81 @@
+"""Shared fixtures: one real server per test session, on an ephemeral port, driven by boto3."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from lambdamaker.testing import ServerProcess
+
+
+@pytest.fixture(scope="session")
+def lm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The platform in a child process, shared by the whole session. Don't kill it."""
+    server = ServerProcess(tmp_path_factory.mktemp("lm") / "data").start()
+    yield server
+    server.stop()
+
+
+def make_client(server: ServerProcess, service: str, **config: Any) -> Any:
+    key, secret = server.credentials()
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
+@pytest.fixture(scope="session")
+def boto_client(lm_server: ServerProcess) -> Callable[..., Any]:
+    """``boto_client("s3")`` → a boto3 client signed with the server's admin key."""
+
+    def factory(service: str, **config: Any) -> Any:
+        return make_client(lm_server, service, **config)
+
+    return factory
+
+
+@pytest.fixture()
+def aws_cli_env(lm_server: ServerProcess, tmp_path: Path) -> dict[str, str]:
+    """Environment for running ``aws --endpoint-url ...`` against the session server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(lm_server.credentials_file),
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    return env
+
+
+@pytest.fixture()
+def aws_cli(
+    lm_server: ServerProcess, aws_cli_env: dict[str, str]
+) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``aws_cli("s3", "ls")`` runs the real AWS CLI against the session server."""
+    exe = Path(sys.executable).parent / "aws"
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [str(exe), "--endpoint-url", lm_server.endpoint_url, *args],
+            env=aws_cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"aws {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+        return proc
+
+    return run
