@@ -9,9 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from lambdamaker.testing import ServerProcess
 
@@ -24,24 +22,12 @@ def lm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProces
     server.stop()
 
 
-def make_client(server: ServerProcess, service: str, **config: Any) -> Any:
-    key, secret = server.credentials()
-    return boto3.client(
-        service,
-        endpoint_url=server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
-    )
-
-
 @pytest.fixture(scope="session")
 def boto_client(lm_server: ServerProcess) -> Callable[..., Any]:
     """``boto_client("s3")`` → a boto3 client signed with the server's admin key."""
 
     def factory(service: str, **config: Any) -> Any:
-        return make_client(lm_server, service, **config)
+        return lm_server.client(service, **config)
 
     return factory
 

@@ -92,6 +92,21 @@ class ServerProcess:
     def secret_key(self) -> str:
         return self.credentials()[1]
 
+    def client(self, service: str, **config: Any) -> Any:
+        """A boto3 client for ``service`` signed with the admin key, retries off."""
+        import boto3
+        from botocore.config import Config
+
+        key, secret = self.credentials()
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+        )
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-20000:]
