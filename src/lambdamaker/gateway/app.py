@@ -120,7 +120,11 @@ class AwsGateway:
         sig = parse_sigv4(request) if self.auth else None
         signing_service = sig.service if sig is not None else scope_service(request)
         # A form-encoded query request names its service only in the body (when unsigned).
-        if signing_service is None and request.method == "POST" and "x-amz-target" not in request.headers:
+        if (
+            signing_service is None
+            and request.method == "POST"
+            and "x-amz-target" not in request.headers
+        ):
             request.body = await _read_body(receive, MAX_BUFFERED_BODY)
         service = self.router.route(request, signing_service)
         if service is None or service not in self.protocols:
@@ -130,11 +134,10 @@ class AwsGateway:
                 status=501,
             )
         protocol = self.protocols[service]
-        if service == "s3":
-            bucket = virtual_host_bucket(request.host)
-            if bucket:
-                signed = replace(request)
-                to_path_style(request, bucket)
+        vhost_bucket = virtual_host_bucket(request.host) if service == "s3" else None
+        if vhost_bucket:
+            signed = replace(request)
+            to_path_style(request, vhost_bucket)
 
         streaming = False
         operation: OperationModel | None = None
@@ -148,9 +151,9 @@ class AwsGateway:
         if sig is not None:
             record = self.platform.credentials.lookup(sig.access_key_id)
             if record is None or not record.active:
-                raise auth_error("unknown_key", kind, _unknown_key_message(kind, sig))
+                raise auth_error("unknown_key", kind)
             if record.session_token is not None and sig.session_token != record.session_token:
-                raise auth_error("unknown_key", kind, "The security token included in the request is invalid.")
+                raise auth_error("invalid_token", kind)
             secret = record.secret_access_key
             principal = Principal(
                 arn=record.principal_arn,
@@ -160,12 +163,20 @@ class AwsGateway:
                 session_token=record.session_token,
             )
         elif self.auth:
-            raise auth_error("missing", kind, "Request is missing Authentication Token")
+            raise auth_error("missing", kind)
 
         if streaming:
             if sig is not None:
                 assert secret is not None
-                verify_sigv4(signed, sig, secret, service_kind=kind, now=_now(), payload_sha256=None)
+                verify_sigv4(
+                    signed,
+                    sig,
+                    secret,
+                    service_kind=kind,
+                    now=_now(),
+                    payload_sha256=None,
+                    bucket=vhost_bucket,
+                )
             decoder = None
             if _is_aws_chunked(request, sig):
                 decoder = AwsChunkedDecoder.for_request(request, sig, secret)
@@ -180,7 +191,15 @@ class AwsGateway:
                     payload_hash = (
                         hashlib.sha256(request.body).hexdigest() if request.body else _EMPTY_SHA256
                     )
-                verify_sigv4(signed, sig, secret, service_kind=kind, now=_now(), payload_sha256=payload_hash)
+                verify_sigv4(
+                    signed,
+                    sig,
+                    secret,
+                    service_kind=kind,
+                    now=_now(),
+                    payload_sha256=payload_hash,
+                    bucket=vhost_bucket,
+                )
             if operation is None:
                 operation = protocol.find_operation(request)
 
@@ -247,12 +266,6 @@ class AwsGateway:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _unknown_key_message(kind: str, sig: SigV4Request) -> str:
-    if kind == "s3":
-        return "The AWS Access Key Id you provided does not exist in our records."
-    return "The security token included in the request is invalid."
 
 
 def _http_request(scope: Scope) -> HttpRequest:
@@ -355,7 +368,11 @@ async def _spool_body(
                     size += len(tail)
                     md5.update(tail)
                     f.write(tail)
-        if sig is not None and decoder is None and sig.content_sha256 not in (None, "UNSIGNED-PAYLOAD"):
+        if (
+            sig is not None
+            and decoder is None
+            and sig.content_sha256 not in (None, "UNSIGNED-PAYLOAD")
+        ):
             check_payload_hash(sig, sha.hexdigest(), kind)
         ok = True
         return Body(path=path, size=size, md5=md5.hexdigest())
@@ -369,7 +386,9 @@ async def _spool_body(
 
 async def _send_response(send: Send, response: HttpResponse, *, head: bool) -> None:
     body = response.body
-    headers = [(k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()]
+    headers = [
+        (k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()
+    ]
     has_length = any(k == b"content-length" for k, _ in headers)
     if isinstance(body, StreamPayload):
         if not has_length:
@@ -438,4 +457,3 @@ class GatewayApp:
 def create_app(platform: Platform) -> GatewayApp:
     """The ASGI app for a started platform."""
     return GatewayApp(platform)
-

@@ -2,7 +2,10 @@
 
 Invariants:
 - Every key the gateway accepts is a row in ``access_keys``; the in-memory cache is only a cache
-  (filled on lookup, dropped on every change made through this class).
+  (filled on lookup, dropped on every change made through this class). A change made inside the
+  caller's transaction drops the entry again after that transaction commits, and a lookup that
+  raced with any change does not fill the cache, so a deleted or deactivated key never lingers
+  in it.
 - On first start an admin key pair for the account root is created and written to
   ``<data-dir>/credentials`` as an AWS shared-credentials file (``[default]``), mode 0600. The
   secret is never logged.
@@ -85,20 +88,26 @@ class CredentialStore:
         self.account_id = account_id
         self.root_arn = f"arn:aws:iam::{account_id}:root"
         self._cache: dict[str, KeyRecord | None] = {}
+        self._generation = 0  # bumped by every change; see lookup()
         self._lock = threading.Lock()
 
     def lookup(self, access_key_id: str) -> KeyRecord | None:
-        try:
-            return self._cache[access_key_id]
-        except KeyError:
-            pass
+        with self._lock:
+            if access_key_id in self._cache:
+                return self._cache[access_key_id]
+            generation = self._generation
         with self.store.read() as conn:
-            row = conn.execute(sa.select(access_keys).where(access_keys.c.access_key_id == access_key_id)).first()
+            row = conn.execute(
+                sa.select(access_keys).where(access_keys.c.access_key_id == access_key_id)
+            ).first()
         rec = KeyRecord(**row._mapping) if row is not None else None
         with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[access_key_id] = rec
+            # A change since we read may have forgotten this key already; caching what we read
+            # would resurrect the old state.
+            if generation == self._generation:
+                if len(self._cache) > 10_000:
+                    self._cache.clear()
+                self._cache[access_key_id] = rec
         return rec
 
     def create_key(
@@ -123,34 +132,34 @@ class CredentialStore:
             status="Active",
             created_at=now,
         )
-        stmt = sa.insert(access_keys).values(**rec.__dict__)
-        if conn is not None:
-            conn.execute(stmt)
-        else:
-            with self.store.begin() as c:
-                c.execute(stmt)
-        self._forget(rec.access_key_id)
+        self._execute(sa.insert(access_keys).values(**rec.__dict__), rec.access_key_id, conn)
         return rec
 
     def delete_key(self, access_key_id: str, conn: sa.Connection | None = None) -> bool:
         stmt = sa.delete(access_keys).where(access_keys.c.access_key_id == access_key_id)
-        if conn is not None:
-            n = conn.execute(stmt).rowcount
-        else:
-            with self.store.begin() as c:
-                n = c.execute(stmt).rowcount
-        self._forget(access_key_id)
-        return bool(n)
+        return bool(self._execute(stmt, access_key_id, conn))
 
-    def set_status(self, access_key_id: str, status: str, conn: sa.Connection | None = None) -> bool:
-        stmt = sa.update(access_keys).where(access_keys.c.access_key_id == access_key_id).values(status=status)
-        if conn is not None:
-            n = conn.execute(stmt).rowcount
-        else:
+    def set_status(
+        self, access_key_id: str, status: str, conn: sa.Connection | None = None
+    ) -> bool:
+        stmt = (
+            sa.update(access_keys)
+            .where(access_keys.c.access_key_id == access_key_id)
+            .values(status=status)
+        )
+        return bool(self._execute(stmt, access_key_id, conn))
+
+    def _execute(self, stmt: sa.Executable, access_key_id: str, conn: sa.Connection | None) -> int:
+        """Run a change of one key, in ``conn``'s transaction (from ``Store.begin()``) or its own."""
+        if conn is None:
             with self.store.begin() as c:
                 n = c.execute(stmt).rowcount
+        else:
+            n = conn.execute(stmt).rowcount
+            # Until the caller commits, readers still see the old row and may cache it.
+            self.store.after_commit(conn, lambda: self._forget(access_key_id))
         self._forget(access_key_id)
-        return bool(n)
+        return int(n)
 
     def keys_of_user(self, user_name: str) -> list[KeyRecord]:
         with self.store.read() as conn:
@@ -164,32 +173,47 @@ class CredentialStore:
     def _forget(self, access_key_id: str) -> None:
         with self._lock:
             self._cache.pop(access_key_id, None)
+            self._generation += 1
 
     def ensure_admin(self, credentials_file: Path) -> KeyRecord:
         """The root key pair, created on first start, and the credentials file that holds it."""
-        with self.store.read() as conn:
+        # Look up and create in one write transaction: two platforms starting on one database
+        # must end up with one admin key, not two.
+        with self.store.begin() as conn:
             row = conn.execute(
                 sa.select(access_keys)
-                .where(access_keys.c.principal_arn == self.root_arn, access_keys.c.session_token.is_(None))
+                .where(
+                    access_keys.c.principal_arn == self.root_arn,
+                    access_keys.c.session_token.is_(None),
+                    access_keys.c.status == "Active",
+                )
                 .order_by(access_keys.c.created_at)
             ).first()
-        rec = KeyRecord(**row._mapping) if row is not None else self.create_key(self.root_arn)
+            if row is not None:
+                rec = KeyRecord(**row._mapping)
+            else:
+                rec = self.create_key(self.root_arn, conn=conn)
         if not _file_holds(credentials_file, rec):
             write_credentials_file(credentials_file, rec)
         return rec
 
 
 def _file_holds(path: Path, rec: KeyRecord) -> bool:
+    """Whether ``path`` is private and its ``[default]`` profile is exactly ``rec``."""
     try:
-        cp = configparser.ConfigParser()
-        cp.read(path)
-        return cp.get("default", "aws_access_key_id", fallback=None) == rec.access_key_id
-    except configparser.Error:
+        if path.stat().st_mode & 0o077:
+            return False
+        cp = configparser.ConfigParser(interpolation=None)
+        cp.read(path, encoding="utf-8")
+        return cp.get("default", "aws_access_key_id", fallback=None) == rec.access_key_id and (
+            cp.get("default", "aws_secret_access_key", fallback=None) == rec.secret_access_key
+        )
+    except (OSError, UnicodeDecodeError, configparser.Error):
         return False
 
 
 def write_credentials_file(path: Path, rec: KeyRecord) -> None:
-    cp = configparser.ConfigParser()
+    cp = configparser.ConfigParser(interpolation=None)
     cp["default"] = {
         "aws_access_key_id": rec.access_key_id,
         "aws_secret_access_key": rec.secret_access_key,

@@ -240,12 +240,12 @@ class _Parser:
                 raise MalformedPolicyDocumentError(
                     "Policy document should not specify a principal."
                 )
-            if self.kind is not PolicyKind.IDENTITY and not has_principal:
-                raise MalformedPolicyDocumentError("Missing required field Principal")
             if self.kind is PolicyKind.TRUST:
                 for prohibited in ("Resource", "NotResource"):
                     if prohibited in s:
                         raise MalformedPolicyDocumentError(f"Has prohibited field {prohibited}")
+            if self.kind is not PolicyKind.IDENTITY and not has_principal:
+                raise MalformedPolicyDocumentError("Missing required field Principal")
 
     def _statement(self, s: dict[str, Any]) -> Statement:
         if not set(s) <= _STATEMENT_KEYS:

@@ -70,7 +70,10 @@ class ObjectStore:
     def _commit(self, tmp: Path) -> str:
         blob_id = uuid.uuid4().hex
         dest = self.path(blob_id)
-        dest.parent.mkdir(exist_ok=True)
+        if not dest.parent.is_dir():
+            dest.parent.mkdir(exist_ok=True)
+            # The new subdirectory's own entry must be durable too, or the blob inside it is not.
+            fsync_dir(self.root)
         os.replace(tmp, dest)
         fsync_dir(dest.parent)
         return blob_id
@@ -80,12 +83,27 @@ class ObjectStore:
         path = body.claim_file()
         if path is None:
             return self.put_bytes(body.read())
-        fd = os.open(path, os.O_RDONLY)
+        renamed = False
         try:
-            os.fsync(fd)
+            if os.stat(path).st_dev != os.stat(self.tmp_dir).st_dev:
+                # Spooled on another filesystem: a rename would fail (EXDEV), so copy instead.
+                with open(path, "rb") as src:
+                    return self.put_chunks(iter(lambda: src.read(_CHUNK), b""))
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            blob_id = self._commit(path)
+            renamed = True
+            return blob_id
         finally:
-            os.close(fd)
-        return self._commit(path)
+            if not renamed:
+                # The body let go of the file: it is ours to remove, not sweep()'s.
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
 
     def put_bytes(self, data: bytes) -> str:
         return self.put_chunks([data])
@@ -122,6 +140,25 @@ class ObjectStore:
 
         blob_id = self.put_chunks(chunks())
         return blob_id, size, md5.hexdigest()
+
+    def copy(self, blob_id: str) -> str:
+        """A new blob with the bytes of ``blob_id``. Blobs are never modified in place, so a hard
+        link is a full copy at no I/O cost; filesystems without links get a streamed copy."""
+        src = self.path(blob_id)
+        new_id = uuid.uuid4().hex
+        dest = self.path(new_id)
+        if not dest.parent.is_dir():
+            dest.parent.mkdir(exist_ok=True)
+            fsync_dir(self.root)
+        try:
+            os.link(src, dest)
+        except FileNotFoundError:
+            raise
+        except OSError:
+            with open(src, "rb") as f:
+                return self.put_chunks(iter(lambda: f.read(_CHUNK), b""))
+        fsync_dir(dest.parent)
+        return new_id
 
     def open(self, blob_id: str) -> BinaryIO:
         return open(self.path(blob_id), "rb")

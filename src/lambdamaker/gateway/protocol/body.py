@@ -26,7 +26,14 @@ class Body:
 
     __slots__ = ("_md5", "data", "path", "size")
 
-    def __init__(self, *, data: bytes | None = None, path: Path | None = None, size: int = 0, md5: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        data: bytes | None = None,
+        path: Path | None = None,
+        size: int = 0,
+        md5: str | None = None,
+    ) -> None:
         self.data = data
         self.path = path
         self.size = len(data) if data is not None else size

@@ -55,7 +55,8 @@ uploads = sa.Table(
     sa.Column("key", KeyString, nullable=False),
     sa.Column("initiated_ms", sa.BigInteger, nullable=False),
     sa.Column("attrs", sa.Text, nullable=False),
-    sa.Index("ix_s3_uploads_bucket_key", "bucket", "key", "initiated_ms"),
+    # Upload ids start with the initiation time, so this is also initiation order per key.
+    sa.Index("ix_s3_uploads_bucket_key", "bucket", "key", "upload_id"),
 )
 
 parts = sa.Table(
@@ -71,5 +72,7 @@ parts = sa.Table(
 )
 
 MIGRATIONS = (
-    Migration("s3", 1, create_tables(buckets, objects, uploads, parts), "buckets, objects, uploads"),
+    Migration(
+        "s3", 1, create_tables(buckets, objects, uploads, parts), "buckets, objects, uploads"
+    ),
 )

@@ -1,0 +1,132 @@
+"""SQLite specifics: the durability pragmas on every pooled connection, and kill -9 recovery."""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from lambdamaker.store import Migration, Store
+from lambdamaker.store.migrations import create_tables
+
+meta = sa.MetaData()
+parents = sa.Table("parents", meta, sa.Column("id", sa.Integer, primary_key=True))
+children = sa.Table(
+    "children",
+    meta,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("parent_id", sa.Integer, sa.ForeignKey("parents.id"), nullable=False),
+)
+
+
+@pytest.fixture()
+def sqlite_store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield s
+    s.close()
+
+
+def pragmas(conn: sa.Connection) -> dict[str, object]:
+    return {
+        name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+    }
+
+
+def test_durability_pragmas_hold_on_every_pooled_connection(sqlite_store: Store) -> None:
+    expected = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 30000}
+    with contextlib.ExitStack() as stack:
+        # Held open at once, so the pool must hand out distinct connections (readers and writer).
+        readers = [stack.enter_context(sqlite_store.read()) for _ in range(5)]
+        writer = stack.enter_context(sqlite_store.begin())
+        conns = [*readers, writer]
+        assert len({id(c.connection.dbapi_connection) for c in conns}) == len(conns)
+        for conn in conns:
+            assert pragmas(conn) == expected
+
+
+def test_pragmas_are_back_on_a_connection_opened_after_a_pool_reset(sqlite_store: Store) -> None:
+    with sqlite_store.read() as conn:
+        first = conn.connection.dbapi_connection
+    sqlite_store.engine.dispose()
+    with sqlite_store.read() as conn:
+        assert conn.connection.dbapi_connection is not first
+        assert pragmas(conn)["synchronous"] == 2
+        assert pragmas(conn)["journal_mode"] == "wal"
+
+
+def test_foreign_keys_are_enforced(sqlite_store: Store) -> None:
+    sqlite_store.migrate([Migration("fk", 1, create_tables(parents, children))])
+    with pytest.raises(sa.exc.IntegrityError), sqlite_store.begin() as conn:
+        conn.execute(sa.insert(children).values(id=1, parent_id=42))
+    with sqlite_store.read() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(children)).scalar_one() == 0
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys
+    import sqlalchemy as sa
+    from lambdamaker.store import Migration, Store
+    from lambdamaker.store.migrations import create_tables
+
+    meta = sa.MetaData()
+    rows = sa.Table("rows", meta, sa.Column("id", sa.Integer, primary_key=True))
+    store = Store(sys.argv[1])
+    store.migrate([Migration("crash", 1, create_tables(rows))])
+    i = 0
+    while True:
+        i += 1
+        with store.begin() as conn:
+            conn.execute(sa.insert(rows).values(id=i))
+        print(i, flush=True)  # only after the commit returned
+    """
+)
+
+
+def test_every_acknowledged_commit_survives_kill_9(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    acknowledged: list[int] = []
+    with subprocess.Popen(
+        [sys.executable, "-c", _WRITER, url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env,
+        text=True,
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        try:
+            for line in proc.stdout:
+                acknowledged.append(int(line))
+                if len(acknowledged) >= 60:
+                    break
+            proc.send_signal(signal.SIGKILL)  # mid-transaction, most likely
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        # The pipe may hold commits acknowledged after we stopped reading: they count too.
+        acknowledged.extend(int(line) for line in proc.stdout.read().split())
+        stderr = proc.stderr.read()
+    assert proc.returncode == -signal.SIGKILL, stderr
+    assert len(acknowledged) >= 60
+
+    store = Store(url)
+    try:
+        with store.read() as conn:
+            present = set(conn.exec_driver_sql("SELECT id FROM rows").scalars())
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    finally:
+        store.close()
+    assert set(acknowledged) <= present
+    # At most the one commit that finished before its id reached the pipe is unacknowledged.
+    assert len(present) - len(acknowledged) <= 1
