@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 
@@ -77,6 +78,11 @@ def run_server(config: PlatformConfig) -> None:
     )
     log.info("credentials file: %s", config.credentials_file)
     print(banner(endpoint, config), file=sys.stdout, flush=True)
+    # uvicorn handles SIGTERM/SIGINT itself (graceful drain, lifespan shutdown) and then
+    # re-raises the signal to whatever handler was installed before it. A no-op here makes a
+    # graceful shutdown end with exit status 0 instead of dying by the re-raised signal.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: None)
     try:
         server.run(sockets=[sock])
     finally:

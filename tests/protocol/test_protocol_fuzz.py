@@ -41,14 +41,14 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
     max_leaves=12,
 )
+
+
 def _dumps(value: Any) -> bytes:
     # The standard library writes integers of any size, as JSON allows; orjson refuses.
     return json.dumps(value).encode()
 
 
-header_text = st.text(
-    alphabet=string.ascii_letters + string.digits + " ,;:=-_/.\"'()", max_size=30
-)
+header_text = st.text(alphabet=string.ascii_letters + string.digits + " ,;:=-_/.\"'()", max_size=30)
 
 
 def _answers_with_service_error(
@@ -76,9 +76,7 @@ def _value_for(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
         members = list(shape.members.items())[:12]
         if not members:
             return json_values
-        fields = {
-            str(m.serialization.get("name", n)): _value_for(m, depth + 1) for n, m in members
-        }
+        fields = {str(m.serialization.get("name", n)): _value_for(m, depth + 1) for n, m in members}
         right = st.fixed_dictionaries({}, optional=fields)
     elif isinstance(shape, ListShape):
         right = st.lists(_value_for(shape.member, depth + 1), max_size=3)
@@ -147,9 +145,7 @@ def test_query_requests_fail_only_with_service_errors(service: str, data: st.Dat
     name = data.draw(st.sampled_from(model.operation_names))
     shape = model.operation_model(name).input_shape
     keys = _query_keys(shape) if shape is not None else ["Nothing"]
-    pairs = data.draw(
-        st.lists(st.tuples(st.sampled_from(keys), st.text(max_size=12)), max_size=8)
-    )
+    pairs = data.draw(st.lists(st.tuples(st.sampled_from(keys), st.text(max_size=12)), max_size=8))
     action = data.draw(st.sampled_from([name, name, name, name, "NoSuchAction", ""]))
     form = urlencode([("Action", action), ("Version", model.api_version), *pairs])
     raw = form.encode() if data.draw(st.integers(0, 4)) else data.draw(st.binary(max_size=40))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import boto3
 import httpx
@@ -17,7 +17,11 @@ from botocore.credentials import Credentials
 from lambdamaker.testing import ServerProcess
 
 
-def test_presigned_put_then_presigned_get(s3c: Any, live_bucket: str) -> None:
+@pytest.mark.parametrize("signature_version", ["s3", "s3v4"])
+def test_presigned_put_then_presigned_get(
+    lm_server: ServerProcess, live_bucket: str, signature_version: str
+) -> None:
+    s3c = lm_server.client("s3", signature_version=signature_version)
     put_url = s3c.generate_presigned_url(
         "put_object", Params={"Bucket": live_bucket, "Key": "up/load.txt"}, ExpiresIn=300
     )
@@ -58,11 +62,25 @@ def test_presigned_get_with_response_overrides(s3c: Any, live_bucket: str) -> No
     assert r.headers["content-type"].startswith("text/csv")
 
 
-def test_presigned_put_with_tampered_signature_is_rejected(s3c: Any, live_bucket: str) -> None:
-    url = s3c.generate_presigned_url("put_object", Params={"Bucket": live_bucket, "Key": "x"})
-    r = httpx.put(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"), content=b"x")
+def _tamper(url: str, param: str) -> str:
+    parts = urlsplit(url)
+    query = [(k, ("0" + v[1:]) if k == param else v) for k, v in parse_qsl(parts.query)]
+    return parts._replace(query=urlencode(query)).geturl()
+
+
+@pytest.mark.parametrize(
+    ("signature_version", "param"), [("s3", "Signature"), ("s3v4", "X-Amz-Signature")]
+)
+def test_presigned_put_with_tampered_signature_is_rejected(
+    lm_server: ServerProcess, live_bucket: str, signature_version: str, param: str
+) -> None:
+    client = lm_server.client("s3", signature_version=signature_version)
+    url = client.generate_presigned_url("put_object", Params={"Bucket": live_bucket, "Key": "x"})
+    assert f"{param}=" in url
+    r = httpx.put(_tamper(url, param), content=b"x")
     assert r.status_code == 403
     assert b"SignatureDoesNotMatch" in r.content
+    assert httpx.put(url, content=b"x").status_code == 200
 
 
 @pytest.fixture()

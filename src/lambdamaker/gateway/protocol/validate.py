@@ -55,6 +55,8 @@ def _problem(value: Any, path: str, rule: str, sensitive: bool) -> str:
     where = f" at '{path}'" if path else ""
     if sensitive:
         return f"Value{where} failed to satisfy constraint: {rule}"
+    if value is None:
+        return f"Value null{where} failed to satisfy constraint: {rule}"
     return f"Value '{_shown(value)}'{where} failed to satisfy constraint: {rule}"
 
 
