@@ -1,4 +1,6 @@
-"""Shared fixtures: one real server per test session, on an ephemeral port, driven by boto3."""
+"""Shared fixtures: one real server per test session, on an ephemeral port, driven by boto3;
+and ``store_url``/``store``, which run a test once on SQLite and once on a throwaway PostgreSQL
+cluster (started once per session; each test gets a fresh database in it)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from lambdamaker.store import Store
 from lambdamaker.testing import ServerProcess
+from lambdamaker.testing.postgres import TemporaryPostgres, find_postgres_bin_dir
 
 
 @pytest.fixture(scope="session")
@@ -65,3 +69,32 @@ def aws_cli(
         return proc
 
     return run
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[TemporaryPostgres]:
+    if find_postgres_bin_dir() is None:
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) are neither on PATH nor in "
+            "/usr/lib/postgresql/*/bin"
+        )
+    with TemporaryPostgres() as pg:
+        yield pg
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty store, once per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    pg: TemporaryPostgres = request.getfixturevalue("postgres_cluster")
+    with pg.database() as url:
+        yield url
+
+
+@pytest.fixture()
+def store(store_url: str) -> Iterator[Store]:
+    s = Store(store_url)
+    yield s
+    s.close()

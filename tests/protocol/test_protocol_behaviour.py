@@ -192,9 +192,9 @@ def test_query_parameters_may_come_in_the_query_string() -> None:
 def test_query_lists_and_maps_are_read_from_dotted_keys() -> None:
     protocol = ServiceProtocol.for_service("iam")
     body = (
-        "Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7B%7D"
-        "&Tags.member.2.Key=b&Tags.member.2.Value=2&Tags.member.1.Key=a&Tags.member.1.Value=1"
-    ).encode()
+        b"Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7B%7D"
+        b"&Tags.member.2.Key=b&Tags.member.2.Value=2&Tags.member.1.Key=a&Tags.member.1.Value=1"
+    )
     request = HttpRequest("POST", "/", "", {}, body)
     params = protocol.parse(request, protocol.find_operation(request))
     assert params["Tags"] == [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]
@@ -500,3 +500,13 @@ def test_unknown_result_keys_do_not_leak() -> None:
     response = protocol.serialize(operation, {"QueueUrl": "u", "internal_row_id": 7}, "r")
     assert isinstance(response, HttpResponse)
     assert response.body == b'{"QueueUrl":"u"}'
+
+
+def test_absurdly_nested_json_is_rejected_not_crashed() -> None:
+    protocol = ServiceProtocol.for_service("dynamodb")
+    value = '{"S": "x"}'
+    for _ in range(400):
+        value = '{"M": {"a": ' + value + "}}"
+    body = ('{"TableName": "t", "Item": {"pk": ' + value + "}}").encode()
+    err = _error(protocol, _json_request("dynamodb", "PutItem", body))
+    assert err.status == 400

@@ -212,7 +212,7 @@ def _rest_body(protocol: ServiceProtocol, shape: StructureShape) -> st.SearchStr
     raw = st.binary(max_size=64)
     if protocol.protocol == "rest-json":
         return st.one_of(_value_for(shape).map(_dumps), raw, st.just(b"{"))
-    names = _wire_names(shape) + ["Delete", "Object", "Key", "Part", "PartNumber", "Tag"]
+    names = [*_wire_names(shape), "Delete", "Object", "Key", "Part", "PartNumber", "Tag"]
     return st.one_of(raw, _xml(names), st.sampled_from(XML_TRAPS))
 
 

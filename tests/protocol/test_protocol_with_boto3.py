@@ -239,5 +239,8 @@ def test_server_side_validation_reaches_boto3_as_validation_exception(
         ddb.get_item(TableName="t" * 3000, Key={"pk": {"S": "a"}})
     error = info.value.response["Error"]
     assert error["Code"] == "ValidationException"
-    assert "at 'tableName' failed to satisfy constraint: Member must have length less" in error["Message"]
+    assert (
+        "at 'tableName' failed to satisfy constraint: Member must have length less"
+        in error["Message"]
+    )
     assert seen == []

@@ -78,7 +78,7 @@ def test_sync_and_recursive_rm(aws_cli: Cli, cli_bucket: str, tmp_path: Path) ->
     # A second sync has nothing to do.
     assert aws_cli("s3", "sync", str(tree), f"s3://{cli_bucket}/tree").stdout.strip() == ""
     aws_cli("s3", "rm", "--recursive", f"s3://{cli_bucket}/tree/")
-    assert api(aws_cli, "list-objects-v2", "--bucket", cli_bucket).get("KeyCount") == 0
+    assert "Contents" not in api(aws_cli, "list-objects-v2", "--bucket", cli_bucket)
 
 
 def test_s3api_object_calls(aws_cli: Cli, cli_bucket: str, tmp_path: Path) -> None:

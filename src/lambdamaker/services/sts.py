@@ -166,7 +166,7 @@ class StsProvider(Provider):
         if policy is not None:
             parse_policy(policy, PolicyKind.IDENTITY)
             size = policy_size(policy)
-        size += sum(len(str(a.get("arn", ""))) for a in arns)
+        size += sum(len(str(a.get("arn", ""))) for a in arns if isinstance(a, dict))
         size += sum(len(k) + len(v) for k, v in tags)
         percent = size * 100 // SESSION_POLICY_MAX
         if percent > 100:

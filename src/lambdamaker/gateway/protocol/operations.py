@@ -95,8 +95,8 @@ class ActionFinder:
         action = None
         if request.query_string:
             action = _action_in(request.query_string.encode("latin-1", "replace"))
-        if action is None and isinstance(request.body, bytes):
-            action = _action_in(request.body)
+        if action is None and request.body:
+            action = _action_in(request.body_bytes())
         if not action:
             raise _unknown(
                 self._codes.missing_action,

@@ -66,6 +66,10 @@ class RequestParser:
                 code, status = self._codes.validation
                 raise ServiceError(exc.describe(), code=code, status=status) from None
             raise self.malformed(exc.describe()) from None
+        except RecursionError:
+            # Recursive shapes (DynamoDB's AttributeValue) let a body nest as deep as its
+            # parser allows; the services themselves cap nesting far lower.
+            raise self.malformed("The request nests values too deeply") from None
 
     def malformed(self, message: str) -> ServiceError:
         code, status = self._codes.malformed

@@ -87,7 +87,10 @@ class Validator:
         if check is None:
             return
         problems: list[str] = []
-        check(params, "", problems)
+        try:
+            check(params, "", problems)
+        except RecursionError:
+            problems.append("Value at '' failed to satisfy constraint: Member nests too deeply")
         if problems:
             count = len(problems)
             head = f"{count} validation error{'s' if count > 1 else ''} detected: "
