@@ -81,7 +81,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     return ap
 
 
-def report(name: str, rows: list[tuple[str, dict[str, float]]], metrics: dict[str, float], out: Path | None) -> None:
+def report(
+    name: str, rows: list[tuple[str, dict[str, float]]], metrics: dict[str, float], out: Path | None
+) -> None:
     print(f"\n{name} — {machine()['cpu']} ({os.cpu_count()} cores)")
     print(f"{'case':<44} {'p50 µs':>10} {'p99 µs':>10} {'req/s':>10}")
     for label, r in rows:
@@ -90,5 +92,7 @@ def report(name: str, rows: list[tuple[str, dict[str, float]]], metrics: dict[st
     for k, v in extra.items():
         print(f"{k:<44} {v:>10.2f}")
     if out is not None:
-        out.write_text(json.dumps({"benchmark": name, "machine": machine(), "metrics": metrics}, indent=2))
+        out.write_text(
+            json.dumps({"benchmark": name, "machine": machine(), "metrics": metrics}, indent=2)
+        )
         print(f"wrote {out}")

@@ -55,7 +55,9 @@ class LeanClient:
         return resp
 
 
-def http_benchmarks(n: int, rows: list[tuple[str, dict[str, float]]], metrics: dict[str, float]) -> None:
+def http_benchmarks(
+    n: int, rows: list[tuple[str, dict[str, float]]], metrics: dict[str, float]
+) -> None:
     with tempfile.TemporaryDirectory() as tmp, ServerProcess(Path(tmp) / "data") as server:
         key, secret = server.credentials()
         s3 = boto3.client(
@@ -77,8 +79,16 @@ def http_benchmarks(n: int, rows: list[tuple[str, dict[str, float]]], metrics: d
             ("lean PutObject 1MB", lambda: lean.request("PUT", "/bench/put", payload), n // 5),
             ("lean GetObject 1MB", lambda: lean.request("GET", "/bench/big"), n // 5),
             ("boto3 HeadObject tiny", lambda: s3.head_object(Bucket="bench", Key="tiny"), n),
-            ("boto3 PutObject 1MB", lambda: s3.put_object(Bucket="bench", Key="put", Body=payload), n // 5),
-            ("boto3 GetObject 1MB", lambda: s3.get_object(Bucket="bench", Key="big")["Body"].read(), n // 5),
+            (
+                "boto3 PutObject 1MB",
+                lambda: s3.put_object(Bucket="bench", Key="put", Body=payload),
+                n // 5,
+            ),
+            (
+                "boto3 GetObject 1MB",
+                lambda: s3.get_object(Bucket="bench", Key="big")["Body"].read(),
+                n // 5,
+            ),
         ]
         for label, fn, count in cases:
             r = time_calls(fn, count)
@@ -94,7 +104,10 @@ def _asgi_head_scope(key: str, secret: str) -> dict[str, Any]:
     req.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
     req.headers["host"] = "127.0.0.1:4599"
     S3SigV4Auth(Credentials(key, secret), "s3", "us-east-1").add_auth(req)
-    headers = [(k.lower().encode(), v.encode() if isinstance(v, str) else v) for k, v in req.headers.items()]
+    headers = [
+        (k.lower().encode(), v.encode() if isinstance(v, str) else v)
+        for k, v in req.headers.items()
+    ]
     return {
         "type": "http",
         "method": "HEAD",
@@ -107,7 +120,9 @@ def _asgi_head_scope(key: str, secret: str) -> dict[str, Any]:
     }
 
 
-def inprocess_benchmarks(n: int, rows: list[tuple[str, dict[str, float]]], metrics: dict[str, float]) -> None:
+def inprocess_benchmarks(
+    n: int, rows: list[tuple[str, dict[str, float]]], metrics: dict[str, float]
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         platform = Platform(PlatformConfig(data_dir=Path(tmp) / "data"), services=["s3"])
         platform.start()
@@ -119,16 +134,22 @@ def inprocess_benchmarks(n: int, rows: list[tuple[str, dict[str, float]]], metri
                 operation="HeadObject",
                 region="us-east-1",
                 account_id="000000000000",
-                principal=Principal(arn="arn:aws:iam::000000000000:root", account_id="000000000000"),
+                principal=Principal(
+                    arn="arn:aws:iam::000000000000:root", account_id="000000000000"
+                ),
             )
             s3.create_bucket(ctx, {"Bucket": "bench"})  # type: ignore[attr-defined]
             s3.put_object(ctx, {"Bucket": "bench", "Key": "tiny", "Body": Body.from_bytes(b"x")})  # type: ignore[attr-defined]
-            provider = time_calls(lambda: s3.head_object(ctx, {"Bucket": "bench", "Key": "tiny"}), n)  # type: ignore[attr-defined]
+            provider = time_calls(
+                lambda: s3.head_object(ctx, {"Bucket": "bench", "Key": "tiny"}), n
+            )  # type: ignore[attr-defined]
             rows.append(("in-process provider HeadObject", provider))
 
             gateway = AwsGateway(platform)
             assert platform.admin_key is not None
-            scope = _asgi_head_scope(platform.admin_key.access_key_id, platform.admin_key.secret_access_key)
+            scope = _asgi_head_scope(
+                platform.admin_key.access_key_id, platform.admin_key.secret_access_key
+            )
             statuses: list[int] = []
 
             async def receive() -> dict[str, Any]:

@@ -25,7 +25,9 @@ def test_health_names_version_and_enabled_services(lm_server: ServerProcess) -> 
     assert {"s3", "iam", "sts"} <= set(health["services"])
 
 
-def test_credentials_file_is_private_and_its_secret_is_never_logged(lm_server: ServerProcess) -> None:
+def test_credentials_file_is_private_and_its_secret_is_never_logged(
+    lm_server: ServerProcess,
+) -> None:
     mode = stat.S_IMODE(lm_server.credentials_file.stat().st_mode)
     assert mode == 0o600
     key, secret = lm_server.credentials()
@@ -97,7 +99,9 @@ def test_wrong_secret_is_rejected_with_403(lm_server: ServerProcess, service, ca
         ("iam", lambda c: c.list_roles(), "InvalidClientTokenId"),
     ],
 )
-def test_unknown_access_key_is_rejected_with_403(lm_server: ServerProcess, service, call, code) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_access_key_is_rejected_with_403(
+    lm_server: ServerProcess, service, call, code
+) -> None:  # type: ignore[no-untyped-def]
     client = _client(lm_server, service, "AKIAUNKNOWNUNKNOWN00", "x" * 40)
     with pytest.raises(ClientError) as info:
         call(client)

@@ -125,16 +125,33 @@ targets = st.sampled_from(
     ]
 )
 content_types = st.sampled_from(
-    [None, "application/x-amz-json-1.0", "application/x-www-form-urlencoded", "application/xml", "text/plain"]
+    [
+        None,
+        "application/x-amz-json-1.0",
+        "application/x-www-form-urlencoded",
+        "application/xml",
+        "text/plain",
+    ]
 )
 paths = st.one_of(
-    st.sampled_from(["/", "/fuzz-bucket", "/fuzz-bucket/k", "/fuzz-bucket/a/b?uploads", "/%ZZ", "//x"]),
-    st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="#?"), max_size=40).map(
-        lambda s: "/" + s
+    st.sampled_from(
+        ["/", "/fuzz-bucket", "/fuzz-bucket/k", "/fuzz-bucket/a/b?uploads", "/%ZZ", "//x"]
     ),
+    st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="#?"),
+        max_size=40,
+    ).map(lambda s: "/" + s),
 )
 queries = st.sampled_from(
-    ["", "Action=GetCallerIdentity", "Action=CreateRole&RoleName=x", "uploads", "list-type=2&max-keys=abc", "delete", "partNumber=0&uploadId=zz"]
+    [
+        "",
+        "Action=GetCallerIdentity",
+        "Action=CreateRole&RoleName=x",
+        "uploads",
+        "list-type=2&max-keys=abc",
+        "delete",
+        "partNumber=0&uploadId=zz",
+    ]
 )
 bodies = st.one_of(
     st.binary(max_size=300),
@@ -151,7 +168,9 @@ bodies = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     method=st.sampled_from(["GET", "PUT", "POST", "DELETE", "HEAD", "PATCH"]),
     path=paths,
@@ -160,12 +179,16 @@ bodies = st.one_of(
     content_type=content_types,
     body=bodies,
     extra=st.dictionaries(
-        st.sampled_from(["range", "if-match", "x-amz-copy-source", "content-md5", "x-amz-meta-a", "x-amz-date"]),
+        st.sampled_from(
+            ["range", "if-match", "x-amz-copy-source", "content-md5", "x-amz-meta-a", "x-amz-date"]
+        ),
         st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=20),
         max_size=3,
     ),
 )
-def test_no_request_yields_a_500(fuzz_app: AwsGateway, method, path, query, target, content_type, body, extra) -> None:  # type: ignore[no-untyped-def]
+def test_no_request_yields_a_500(
+    fuzz_app: AwsGateway, method, path, query, target, content_type, body, extra
+) -> None:  # type: ignore[no-untyped-def]
     headers = dict(extra)
     if target is not None:
         headers["x-amz-target"] = target

@@ -200,8 +200,8 @@ class AwsGateway:
                     payload_sha256=payload_hash,
                     bucket=vhost_bucket,
                 )
-            if operation is None:
-                operation = protocol.find_operation(request)
+        if operation is None:
+            operation = protocol.find_operation(request)
 
         ctx = RequestContext(
             request_id=request_id,

@@ -21,7 +21,9 @@ from typing import Any
 
 
 class ServerProcess:
-    def __init__(self, data_dir: Path, *, extra_args: list[str] | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, extra_args: list[str] | None = None, log_path: Path | None = None
+    ) -> None:
         self.data_dir = Path(data_dir)
         self.extra_args = list(extra_args or [])
         self.log_path = log_path or self.data_dir.parent / f"{self.data_dir.name}-server.log"
@@ -45,10 +47,9 @@ class ServerProcess:
             str(self.data_dir),
             *self.extra_args,
         ]
-        log = open(self.log_path, "ab")
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
-        log.close()
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
