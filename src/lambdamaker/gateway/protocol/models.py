@@ -12,7 +12,7 @@ import threading
 from typing import Any
 
 from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
+from botocore.model import ServiceModel, Shape, StructureShape
 
 from lambdamaker.errors import ConfigError
 
@@ -85,18 +85,6 @@ def payload_member(shape: StructureShape | None) -> str | None:
     return str(name) if name else None
 
 
-def is_blob_payload(shape: StructureShape | None) -> bool:
-    """botocore treats any blob payload as a stream (``OperationModel.has_streaming_input``)."""
-    name = payload_member(shape)
-    return name is not None and shape is not None and shape.members[name].type_name == "blob"
-
-
-def has_event_stream(shape: StructureShape | None) -> bool:
-    if shape is None:
-        return False
-    return any(m.serialization.get("eventstream") for m in shape.members.values())
-
-
 def exception_shapes(model: ServiceModel) -> dict[str, StructureShape]:
     """Every modelled error of the service by shape name (``ResourceNotFoundException``)."""
     out: dict[str, StructureShape] = {}
@@ -105,7 +93,3 @@ def exception_shapes(model: ServiceModel) -> dict[str, StructureShape]:
         if isinstance(shape, StructureShape) and shape.metadata.get("exception"):
             out[name] = shape
     return out
-
-
-def operation_model(model: ServiceModel, name: str) -> OperationModel:
-    return model.operation_model(name)

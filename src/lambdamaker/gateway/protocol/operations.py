@@ -22,7 +22,6 @@ REST routing rules, as AWS's front ends apply them (and Smithy's ``@http`` trait
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, unquote_to_bytes
@@ -326,6 +325,3 @@ class RestRouter:
                     **fields,
                 )
         return _unknown(self._codes.unknown_operation, f"No operation matches {method} {path}")
-
-
-Finder = Callable[[HttpRequest], OperationModel]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from lambdamaker.gateway.protocol.body import Body
-from lambdamaker.services.base import Provider, RequestContext
+from lambdamaker.services.base import Provider
 from lambdamaker.services.s3 import errors
 from lambdamaker.services.s3.records import BucketRecord, select_bucket
 from lambdamaker.store import ObjectStore, Store
@@ -69,7 +69,3 @@ class S3Base(Provider):
                     self.blobs.delete(blob_id)
                 except OSError:  # pragma: no cover - the sweep at next start retries
                     log.warning("could not delete blob %s", blob_id, exc_info=True)
-
-    @staticmethod
-    def account(ctx: RequestContext) -> str:
-        return ctx.account_id

@@ -19,7 +19,6 @@ from lambdamaker.gateway.protocol.body import Body
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.s3 import checksums, errors
 from lambdamaker.services.s3.base import S3Base, as_body
-from lambdamaker.services.s3.checksums import Checksum
 from lambdamaker.services.s3.conditions import (
     check_read_conditions,
     check_write_conditions,
@@ -325,12 +324,3 @@ class ObjectOperations(S3Base):
         if failed:
             out["Errors"] = failed
         return out
-
-
-def checksum_members(checksum: Checksum | None, with_type: bool = True) -> dict[str, str]:
-    if checksum is None:
-        return {}
-    members = checksum.members()
-    if not with_type:
-        members.pop("ChecksumType", None)
-    return members
