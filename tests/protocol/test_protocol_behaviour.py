@@ -510,3 +510,12 @@ def test_absurdly_nested_json_is_rejected_not_crashed() -> None:
     body = ('{"TableName": "t", "Item": {"pk": ' + value + "}}").encode()
     err = _error(protocol, _json_request("dynamodb", "PutItem", body))
     assert err.status == 400
+
+
+def test_unparseable_conditional_date_is_ignored_as_http_says() -> None:
+    protocol = ServiceProtocol.for_service("s3")
+    good = HttpRequest("GET", "/b/k", "", {"if-modified-since": "Sun, 06 Nov 1994 08:49:37 GMT"})
+    params = protocol.parse(good, protocol.find_operation(good))
+    assert params["IfModifiedSince"] == datetime(1994, 11, 6, 8, 49, 37, tzinfo=UTC)
+    bad = HttpRequest("GET", "/b/k", "", {"if-modified-since": "yesterday-ish"})
+    assert "IfModifiedSince" not in protocol.parse(bad, protocol.find_operation(bad))

@@ -51,9 +51,8 @@ def _dumps(value: Any) -> bytes:
 header_text = st.text(alphabet=string.ascii_letters + string.digits + " ,;:=-_/.\"'()", max_size=30)
 
 
-def _answers_with_service_error(
-    protocol: ServiceProtocol, request: HttpRequest, operation: Any = None
-) -> None:
+def _answers_with_service_error(protocol: ServiceProtocol, request: HttpRequest) -> None:
+    operation = None
     try:
         operation = protocol.find_operation(request)
         params = protocol.parse(request, operation)

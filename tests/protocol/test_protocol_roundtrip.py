@@ -39,10 +39,16 @@ SERVICES = [
     "sagemaker",
     "sagemaker-runtime",
     "cloudwatch",
+    "cloudwatch:query",  # older SDKs still speak CloudWatch's query protocol
     "iam",
     "sts",
     "kms",
 ]
+
+
+def _protocol(entry: str) -> ServiceProtocol:
+    service, _, protocol = entry.partition(":")
+    return ServiceProtocol.for_service(service, protocol or None)
 
 
 def _has_event_stream(shape: StructureShape | None) -> bool:
@@ -54,7 +60,7 @@ def _has_event_stream(shape: StructureShape | None) -> bool:
 def _operations(direction: str) -> list[Any]:
     params = []
     for service in SERVICES:
-        protocol = ServiceProtocol.for_service(service)
+        protocol = _protocol(service)
         model = protocol.service_model
         for name in model.operation_names:
             operation = model.operation_model(name)
@@ -85,7 +91,7 @@ def _operations(direction: str) -> list[Any]:
 
 @pytest.mark.parametrize(("service", "name"), _operations("input"))
 def test_botocore_request_parses_back_into_its_params(service: str, name: str) -> None:
-    protocol = ServiceProtocol.for_service(service)
+    protocol = _protocol(service)
     operation = protocol.service_model.operation_model(name)
     shape = operation.input_shape
     params = ValueGenerator().structure(shape, top_level=True) if shape is not None else {}
@@ -105,7 +111,7 @@ def test_botocore_request_parses_back_into_its_params(service: str, name: str) -
 
 @pytest.mark.parametrize(("service", "name"), _operations("output"))
 def test_our_response_parses_back_in_botocore_into_the_result(service: str, name: str) -> None:
-    protocol = ServiceProtocol.for_service(service)
+    protocol = _protocol(service)
     operation = protocol.service_model.operation_model(name)
     shape = operation.output_shape
     result = ValueGenerator().structure(shape, top_level=True) if shape is not None else {}
@@ -126,7 +132,7 @@ def _make_raw_payloads_text(operation: OperationModel, result: dict[str, Any]) -
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_modelled_error_reaches_boto3_as_its_exception_class(service: str) -> None:
-    protocol = ServiceProtocol.for_service(service)
+    protocol = _protocol(service)
     model = protocol.service_model
     exceptions = ClientExceptionsFactory().create_client_exceptions(model)
     operation = model.operation_model(model.operation_names[0])

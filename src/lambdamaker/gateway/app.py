@@ -39,7 +39,6 @@ from lambdamaker import __version__
 from lambdamaker.errors import (
     InternalFailure,
     ServiceError,
-    UnknownOperationError,
 )
 from lambdamaker.gateway.chunked import AwsChunkedDecoder
 from lambdamaker.gateway.protocol import ServiceProtocol
@@ -218,12 +217,7 @@ class AwsGateway:
         protocol.validate(operation, params)
         handler = self.platform.providers[service].operation(operation.name)
         if handler is None:
-            raise UnknownOperationError(
-                f"The operation {operation.name} of service {service} is not implemented "
-                "by lambdamaker yet.",
-                code="NotImplemented" if service == "s3" else "UnknownOperationException",
-                status=501 if service == "s3" else 400,
-            )
+            raise protocol.not_implemented(operation)
         result = await anyio.to_thread.run_sync(handler, ctx, params)
         return protocol, operation, protocol.serialize(operation, result, request_id)
 

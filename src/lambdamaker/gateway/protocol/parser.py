@@ -177,7 +177,10 @@ class RequestParser:
                 else:
                     query_members[wire] = (name, _text_converter(member, values.ISO8601), False)
             elif location == "header":
-                headers[wire.lower()] = (name, _header_converter(member))
+                convert = _header_converter(member)
+                if wire.lower() in _CONDITIONAL_DATES:
+                    convert = _ignoring_bad_dates(convert)
+                headers[wire.lower()] = (name, convert)
             elif location == "headers":
                 prefixed.append((wire.lower(), name))
         static_keys = {key for key, _ in _static_query(operation)}
@@ -368,6 +371,20 @@ def _header_converter(shape: Shape) -> TextConverter:
     if shape.type_name in ("string", "character"):
         return convert
     return lambda text: convert(text.strip()) if text.strip() else None
+
+
+_CONDITIONAL_DATES = frozenset(("if-modified-since", "if-unmodified-since"))
+"""RFC 9110 (13.1.3, 13.1.4): a recipient ignores these when the date is not valid."""
+
+
+def _ignoring_bad_dates(convert: TextConverter) -> TextConverter:
+    def lenient(text: str) -> Any:
+        try:
+            return convert(text)
+        except BadValue:
+            return None
+
+    return lenient
 
 
 def _json_header(text: str) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 
 # Inside a character class. Letters and numbers: \w (also admits "_", which every AWS pattern
 # using \p{L} admits anyway). The rest are generous approximations of the categories.
@@ -116,11 +117,15 @@ def translate(pattern: str) -> str:
 @functools.cache
 def compile_pattern(pattern: str) -> re.Pattern[str] | None:
     """The compiled pattern, or None when it cannot be enforced faithfully."""
-    try:
-        return re.compile(pattern)
-    except re.error:
-        pass
-    try:
-        return re.compile(translate(pattern))
-    except (re.error, Untranslatable, ValueError):
-        return None
+    with warnings.catch_warnings():
+        # ``re`` warns (FutureWarning) about class syntax it may read differently one day,
+        # such as "--" or "&&" inside brackets; Java reads those literally today, as re does.
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            return re.compile(pattern)
+        except re.error:
+            pass
+        try:
+            return re.compile(translate(pattern))
+        except (re.error, Untranslatable, ValueError):
+            return None

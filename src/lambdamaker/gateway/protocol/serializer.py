@@ -13,7 +13,7 @@ Body formats:
 - ``query``: ``<OpResponse><OpResult>...</OpResult><ResponseMetadata><RequestId>`` in the
   service's namespace.
 
-Errors are serialized by ``errors_wire``; this module only routes to it.
+Errors are serialized by ``errors_wire``, which shares the header bindings defined here.
 """
 
 from __future__ import annotations

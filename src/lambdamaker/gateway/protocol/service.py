@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.model import OperationModel, ServiceModel
 
-from lambdamaker.errors import ServiceError, UnknownOperationError
+from lambdamaker.errors import ConfigError, ServiceError, UnknownOperationError
 from lambdamaker.gateway.protocol.codes import ErrorCodes, codes_for
 from lambdamaker.gateway.protocol.errors_wire import ErrorSerializer
 from lambdamaker.gateway.protocol.http import HttpRequest, HttpResponse
@@ -32,6 +32,9 @@ class ServiceProtocol:
 
     def __init__(self, service_model: ServiceModel, protocol: str | None = None) -> None:
         self.service_model = service_model
+        listed = service_model.metadata.get("protocols") or [service_model.protocol]
+        if protocol is not None and protocol not in listed:
+            raise ConfigError(f"{service_model.service_name} does not speak {protocol}")
         self.protocol = protocol or resolve_protocol(service_model)
         self.service_name = service_model.service_name
         self.codes: ErrorCodes = codes_for(self.service_name, self.protocol)
@@ -85,9 +88,10 @@ class ServiceProtocol:
         self._validator.validate(operation, params)
 
     def serialize(
-        self, operation: OperationModel, result: dict[str, Any], request_id: str
+        self, operation: OperationModel, result: dict[str, Any] | None, request_id: str
     ) -> HttpResponse:
-        return self._serializer.serialize(operation, result, request_id)
+        """``result`` follows the provider convention; None counts as ``{}``."""
+        return self._serializer.serialize(operation, result or {}, request_id)
 
     def serialize_error(
         self, error: ServiceError, operation: OperationModel | None, request_id: str

@@ -6,7 +6,7 @@ row and its old blob is deleted after the commit. Completion validates the reque
 into a new blob outside any transaction (a 5 GB assembly must not hold the write lock), then in
 one transaction checks that the upload and its parts are unchanged, writes the object row and
 drops the upload. Only after that commit are the part blobs and the replaced object's blob
-deleted. Upload ids start with the initiation time in fixed-width hex, so ordering uploads of
+deleted. Upload ids start with the creation time in fixed-width hex, so ordering uploads of
 one key by id is ordering them by initiation, as ListMultipartUploads must.
 """
 
@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import itertools
 import secrets
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
@@ -100,8 +102,23 @@ class Part:
         return out
 
 
-def new_upload_id(now_ms: int) -> str:
-    return f"{now_ms:012x}{secrets.token_urlsafe(36)}"
+class _UploadIds:
+    """Upload ids that sort in creation order: a strictly increasing microsecond stamp in
+    fixed-width hex (two uploads in one microsecond still get distinct, ordered stamps), then
+    random characters so ids cannot be guessed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def new(self) -> str:
+        with self._lock:
+            self._last = max(time.time_ns() // 1000, self._last + 1)
+            stamp = self._last
+        return f"{stamp:014x}{secrets.token_urlsafe(36)}"
+
+
+new_upload_id = _UploadIds().new
 
 
 def _invalid_part(upload_id: str, part_number: int, etag: str) -> errors.ServiceError:
@@ -178,7 +195,7 @@ class MultipartOperations(CopyOperations):
             checksum_type = checksums.default_type(algorithm)
         record = self.bucket_or_raise(params)
         now = self.now_ms()
-        upload_id = new_upload_id(now)
+        upload_id = new_upload_id()
         attrs = {
             "object": attributes,
             "checksum_algorithm": algorithm,
