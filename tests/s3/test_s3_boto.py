@@ -64,10 +64,6 @@ def test_bucket_errors(s3c: Any, live_bucket: str) -> None:
         s3c.delete_bucket(Bucket=live_bucket)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the protocol layer's model enum check answers InvalidArgument before S3 sees it",
-)
 def test_naming_us_east_1_as_location_constraint_is_invalid_location_constraint(s3c: Any) -> None:
     with client_error("InvalidLocationConstraint", 400):
         s3c.create_bucket(

@@ -24,6 +24,9 @@ class ErrorCodes:
     """REST only: the path matches an operation, the method matches none."""
     missing_action: tuple[str, int]
     """Query/JSON only: the request names no operation at all."""
+    check_enums: bool = True
+    """S3 checks no model enums itself: an unknown value gets S3's own error from the provider
+    (``InvalidLocationConstraint``, ``InvalidStorageClass``...), or is accepted, as S3 does."""
 
 
 _BY_PROTOCOL = {
@@ -57,7 +60,8 @@ _BY_PROTOCOL = {
     ),
 }
 
-_SERVICE_OVERRIDES: dict[str, dict[str, tuple[str, int]]] = {
+_SERVICE_OVERRIDES: dict[str, dict[str, tuple[str, int] | bool]] = {
+    "s3": {"check_enums": False},
     # Lambda: "Could not parse request body into json".
     "lambda": {"malformed": ("InvalidRequestContentException", 400)},
     # IAM models its own InvalidInput error for unparseable values.
@@ -69,7 +73,7 @@ _SERVICE_OVERRIDES: dict[str, dict[str, tuple[str, int]]] = {
 def codes_for(service_name: str, protocol: str) -> ErrorCodes:
     codes = _BY_PROTOCOL[protocol]
     overrides = _SERVICE_OVERRIDES.get(service_name)
-    return replace(codes, **overrides) if overrides else codes
+    return replace(codes, **overrides) if overrides else codes  # type: ignore[arg-type]
 
 
 # Query-compatible JSON services (SQS) still report their pre-JSON error codes in the

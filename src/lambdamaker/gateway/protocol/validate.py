@@ -74,6 +74,7 @@ class _Cell:
 class Validator:
     def __init__(self, codes: ErrorCodes) -> None:
         self._code, self._status = codes.validation
+        self._check_enums = codes.check_enums
         self._plans: dict[str, Check | None] = {}
         self._memo: dict[tuple[Any, ...], Check] = {}
 
@@ -119,7 +120,7 @@ class Validator:
             return self._list(shape)
         if isinstance(shape, MapShape):
             return self._map(shape)
-        return _scalar(shape)
+        return _scalar(shape, self._check_enums)
 
     def _struct(self, shape: StructureShape) -> Check:
         members = {name: (aws_name(name), self.check(m)) for name, m in shape.members.items()}
@@ -228,12 +229,12 @@ def _size_check(shape: Shape) -> Callable[[Any, int, str, list[str]], None] | No
     return check_size
 
 
-def _scalar(shape: Shape) -> Check:
+def _scalar(shape: Shape, check_enums: bool = True) -> Check:
     kind = shape.type_name
     type_check = _TYPES.get(kind)
     meta = shape.metadata
     sensitive = bool(meta.get("sensitive"))
-    enum = meta.get("enum") if kind == "string" else None
+    enum = meta.get("enum") if kind == "string" and check_enums else None
     allowed = frozenset(enum) if enum else None
     enum_rule = f"Member must satisfy enum value set: [{', '.join(enum)}]" if enum else ""
     pattern_text = meta.get("pattern") if kind == "string" else None
