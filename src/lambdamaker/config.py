@@ -16,7 +16,9 @@ DEFAULT_REGION = "us-east-1"
 class PlatformConfig:
     """Everything the platform needs to start. Everything it keeps lives under ``data_dir``."""
 
-    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("LAMBDAMAKER_DATA_DIR", ".lambdamaker")))
+    data_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("LAMBDAMAKER_DATA_DIR", ".lambdamaker"))
+    )
     """Root of all state: the metadata database, object bytes, credentials file."""
 
     host: str = DEFAULT_HOST

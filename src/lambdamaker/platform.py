@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 
 class Platform:
-    def __init__(self, config: PlatformConfig | None = None, services: Sequence[str] | None = None) -> None:
+    def __init__(
+        self, config: PlatformConfig | None = None, services: Sequence[str] | None = None
+    ) -> None:
         self.config = config or PlatformConfig()
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.config.resolved_store_url)

@@ -52,7 +52,9 @@ Try it from another shell:
 
 
 def run_server(config: PlatformConfig) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     platform = Platform(config)
     platform.start()
     sock = bind_socket(config.host, config.port)

@@ -215,10 +215,14 @@ class AwsGateway:
         self.authorize(ctx)
         params = protocol.parse(request, operation)
         protocol.validate(operation, params)
-        handler = self.platform.providers[service].operation(operation.name)
+        provider = self.platform.providers[service]
+        handler = provider.operation(operation.name)
         if handler is None:
             raise protocol.not_implemented(operation)
-        result = await anyio.to_thread.run_sync(handler, ctx, params)
+        if operation.name in provider.inline_operations:
+            result = handler(ctx, params)
+        else:
+            result = await anyio.to_thread.run_sync(handler, ctx, params)
         return protocol, operation, protocol.serialize(operation, result, request_id)
 
     def authorize(self, ctx: RequestContext) -> None:

@@ -58,6 +58,11 @@ class Provider:
     service: ClassVar[str]
     """botocore's service name: ``s3``, ``iam``, ``sts``, ``lambda``..."""
 
+    inline_operations: ClassVar[frozenset[str]] = frozenset()
+    """Operations cheap and non-blocking enough (a metadata read, no fsync, bounded output) to
+    run on the event loop. Everything else runs in a worker thread; the hop costs more than a
+    small SQLite read, so the hottest reads skip it."""
+
     migrations: ClassVar[Sequence[Migration]] = ()
     """This provider's versioned schema migrations, applied by the platform at start-up."""
 

@@ -58,6 +58,7 @@ def _stable_id(prefix: str, seed: str) -> str:
 
 class StsProvider(Provider):
     service = "sts"
+    inline_operations = frozenset({"GetCallerIdentity"})
 
     @property
     def account_id(self) -> str:

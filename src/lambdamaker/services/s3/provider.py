@@ -21,6 +21,9 @@ class S3Provider(
     """Amazon S3 (``s3``, API version 2006-03-01) on the platform's store and object store."""
 
     migrations = MIGRATIONS
+    inline_operations = frozenset(
+        {"HeadObject", "GetObject", "HeadBucket", "GetBucketLocation", "ListBuckets"}
+    )
 
     def start(self) -> None:
         """Delete blobs that no committed row references: uploads cut short by a crash between

@@ -164,28 +164,33 @@ def select_bucket(conn: Connection, name: str) -> BucketRecord | None:
     return BucketRecord(row.name, row.account_id, row.region, row.created_ms, row.notification)
 
 
+# Built once: constructing a Core statement costs more than running it on SQLite.
+_SELECT_OBJECT = (
+    sa.select(
+        buckets.c.account_id,
+        objects.c.bucket,
+        objects.c.key,
+        objects.c.blob_id,
+        objects.c.size,
+        objects.c.etag,
+        objects.c.last_modified_ms,
+        objects.c.attrs,
+    )
+    .select_from(
+        buckets.outerjoin(
+            objects,
+            sa.and_(objects.c.bucket == buckets.c.name, objects.c.key == sa.bindparam("key")),
+        )
+    )
+    .where(buckets.c.name == sa.bindparam("bucket"))
+)
+
+
 def select_object(
     conn: Connection, bucket: str, key: str
 ) -> tuple[str | None, ObjectRecord | None]:
     """(owning account of the bucket or None if no bucket, the object or None): one SELECT."""
-    join = buckets.outerjoin(
-        objects, sa.and_(objects.c.bucket == buckets.c.name, objects.c.key == key)
-    )
-    stmt = (
-        sa.select(
-            buckets.c.account_id,
-            objects.c.bucket,
-            objects.c.key,
-            objects.c.blob_id,
-            objects.c.size,
-            objects.c.etag,
-            objects.c.last_modified_ms,
-            objects.c.attrs,
-        )
-        .select_from(join)
-        .where(buckets.c.name == bucket)
-    )
-    row = conn.execute(stmt).first()
+    row = conn.execute(_SELECT_OBJECT, {"bucket": bucket, "key": key}).first()
     if row is None:
         return None, None
     if row.blob_id is None:
