@@ -85,7 +85,7 @@ def test_kill_9_during_uploads_leaves_no_partial_object(tmp_path: Path) -> None:
             assert obj["Size"] == len(body)
         # No spooled leftovers, no orphan blobs beyond the visible objects.
         assert list((data / "tmp").iterdir()) == []
-        blobs = [p for sub in (data / "objects").iterdir() for p in sub.iterdir()]
+        blobs = [p for sub in (data / "objects" / "s3").iterdir() for p in sub.iterdir()]
         assert len(blobs) == len(listed)
         with pytest.raises(ClientError):
             s3.head_object(Bucket="crash", Key="never-written")

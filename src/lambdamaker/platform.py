@@ -7,8 +7,11 @@ same object.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from lambdamaker.config import PlatformConfig
 from lambdamaker.security.credentials import MIGRATIONS as CREDENTIAL_MIGRATIONS
@@ -26,15 +29,39 @@ class Platform:
     ) -> None:
         self.config = config or PlatformConfig()
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.config.tmp_dir.mkdir(exist_ok=True)
         self.store = Store(self.config.resolved_store_url)
-        self.objects = ObjectStore(self.config.objects_dir, self.config.tmp_dir)
+        self._blob_stores: dict[str, ObjectStore] = {}
         self.credentials = CredentialStore(self.store, self.config.account_id)
         names = list(services) if services is not None else list(PROVIDERS)
         self.providers: dict[str, Provider] = {name: provider_class(name)(self) for name in names}
         self.admin_key: KeyRecord | None = None
         self._started = False
 
+    def blobs(self, namespace: str) -> ObjectStore:
+        """The blob store of one owner (``s3``...): its own directory under ``objects/``, so
+        one owner's start-up sweep never touches another's blobs."""
+        store = self._blob_stores.get(namespace)
+        if store is None:
+            store = ObjectStore(self.config.objects_dir / namespace, self.config.tmp_dir)
+            self._blob_stores[namespace] = store
+        return store
+
+    def new_spool_file(self) -> tuple[BinaryIO, Path]:
+        """An open temp file for an arriving upload, on the blob stores' filesystem."""
+        fd, name = tempfile.mkstemp(dir=self.config.tmp_dir, prefix="spool-")
+        return os.fdopen(fd, "w+b"), Path(name)
+
+    def _clear_spool(self) -> None:
+        # At start-up no request is in flight: every spool file is a leftover of a crash.
+        for leftover in self.config.tmp_dir.iterdir():
+            try:
+                leftover.unlink()
+            except (FileNotFoundError, IsADirectoryError):
+                pass
+
     def start(self) -> None:
+        self._clear_spool()
         migrations = list(CREDENTIAL_MIGRATIONS)
         for provider in self.providers.values():
             migrations.extend(provider.migrations)

@@ -72,7 +72,7 @@ def raises(code: str, status: int) -> Iterator[list[ServiceError]]:
 
 def spooled(platform: Platform, data: bytes) -> Body:
     """A body spooled to a file in the platform's tmp dir, as the gateway hands over uploads."""
-    f, path = platform.objects.new_temp()
+    f, path = platform.blobs("s3").new_temp()
     with f:
         f.write(data)
     return Body(path=path, size=len(data))

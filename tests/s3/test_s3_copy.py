@@ -91,7 +91,7 @@ def test_copy_onto_itself_with_replaced_metadata_updates_it(
     got = s3.get_object(Bucket=bucket, Key="src/a b+c.txt")
     assert got["Metadata"] == {"v": "2"}
     assert s3.body(got) == b"source bytes"
-    assert len(list(platform.objects.blob_ids())) == 1
+    assert len(list(platform.blobs("s3").blob_ids())) == 1
 
 
 def test_copy_onto_itself_changing_storage_class_is_allowed(
@@ -117,7 +117,7 @@ def test_copy_into_missing_bucket_is_no_such_bucket(
 ) -> None:
     with raises("NoSuchBucket", 404):
         s3.copy_object(Bucket="nope", Key="dst", CopySource=source)
-    assert len(list(platform.objects.blob_ids())) == 1
+    assert len(list(platform.blobs("s3").blob_ids())) == 1
 
 
 @pytest.mark.parametrize("value", ["just-a-bucket", "bucket/", "/", ""])

@@ -143,7 +143,7 @@ def test_max_keys_zero_returns_nothing(s3: S3Caller, filled: str) -> None:
 def test_max_keys_above_1000_is_capped(s3: S3Caller, bucket: str, platform: Platform) -> None:
     # 1001 rows in one transaction (1001 PutObjects would cost 1001 fsyncs); the rows share one
     # empty blob, which no listing reads.
-    blob = platform.objects.put_bytes(b"")
+    blob = platform.blobs("s3").put_bytes(b"")
     with platform.store.begin() as conn:
         for i in range(1001):
             upsert_object(conn, ObjectRecord(bucket, f"k{i:04d}", blob, 0, EMPTY_MD5, 0))

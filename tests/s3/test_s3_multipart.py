@@ -45,7 +45,7 @@ def test_multipart_upload_assembles_parts_with_md5_of_md5s_etag(
     assert got["Metadata"] == {"run": "7"}
     assert hashlib.md5(s3.body(got)).digest() == hashlib.md5(PART + tail).digest()
     # The parts' blobs are gone; only the assembled object remains.
-    assert len(list(platform.objects.blob_ids())) == 1
+    assert len(list(platform.blobs("s3").blob_ids())) == 1
     with raises("NoSuchUpload", 404):
         s3.list_parts(Bucket=bucket, Key="big", UploadId=upload)
 
@@ -198,7 +198,7 @@ def test_reuploading_a_part_replaces_it(s3: S3Caller, bucket: str, platform: Pla
     ]
     parts = s3.list_parts(Bucket=bucket, Key="big", UploadId=upload)["Parts"]
     assert [(p["PartNumber"], p["ETag"], p["Size"]) for p in parts] == [(1, etag, 6)]
-    assert len(list(platform.objects.blob_ids())) == 1
+    assert len(list(platform.blobs("s3").blob_ids())) == 1
 
 
 def test_upload_part_checks_content_md5(s3: S3Caller, bucket: str) -> None:
@@ -214,7 +214,7 @@ def test_abort_discards_upload_and_parts(s3: S3Caller, bucket: str, platform: Pl
     upload = start(s3, bucket)
     s3.upload_part(Bucket=bucket, Key="big", UploadId=upload, PartNumber=1, Body=b"x")
     assert s3.abort_multipart_upload(Bucket=bucket, Key="big", UploadId=upload) == {}
-    assert list(platform.objects.blob_ids()) == []
+    assert list(platform.blobs("s3").blob_ids()) == []
     assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
     with raises("NoSuchUpload", 404):
         s3.abort_multipart_upload(Bucket=bucket, Key="big", UploadId=upload)

@@ -79,7 +79,7 @@ def test_put_object_with_bad_md5_is_rejected_and_keeps_nothing(
     assert err[0].fields["CalculatedDigest"] == md5_b64(b"data")
     with raises("NoSuchKey", 404):
         s3.head_object(Bucket=bucket, Key="k")
-    assert list(platform.objects.blob_ids()) == []
+    assert list(platform.blobs("s3").blob_ids()) == []
 
 
 @pytest.mark.parametrize("value", ["not base64!", base64.b64encode(b"short").decode()])
@@ -125,7 +125,7 @@ def test_put_object_into_missing_bucket_is_no_such_bucket(s3: S3Caller, platform
     with raises("NoSuchBucket", 404) as err:
         s3.put_object(Bucket="nope", Key="k", Body=b"x")
     assert err[0].fields["BucketName"] == "nope"
-    assert list(platform.objects.blob_ids()) == []
+    assert list(platform.blobs("s3").blob_ids()) == []
 
 
 def test_metadata_over_2_kb_is_metadata_too_large(s3: S3Caller, bucket: str) -> None:
@@ -153,7 +153,7 @@ def test_overwrite_replaces_object_and_deletes_old_blob(
     got = s3.get_object(Bucket=bucket, Key="k")
     assert s3.body(got) == b"two"
     assert "Metadata" not in got
-    assert len(list(platform.objects.blob_ids())) == 1
+    assert len(list(platform.blobs("s3").blob_ids())) == 1
 
 
 def test_get_stream_opened_before_an_overwrite_still_reads_the_old_bytes(
@@ -314,7 +314,7 @@ def test_delete_object_is_idempotent(s3: S3Caller, bucket: str, platform: Platfo
     assert s3.delete_object(Bucket=bucket, Key="k") == {}
     with raises("NoSuchKey", 404):
         s3.get_object(Bucket=bucket, Key="k")
-    assert list(platform.objects.blob_ids()) == []
+    assert list(platform.blobs("s3").blob_ids()) == []
 
 
 def test_delete_object_in_missing_bucket_is_no_such_bucket(s3: S3Caller) -> None:

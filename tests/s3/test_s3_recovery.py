@@ -44,16 +44,16 @@ def test_restart_sweeps_blobs_no_row_references(
     s3.put_object(Bucket=bucket, Key="kept", Body=b"durable")
     # A crash between making a blob durable and committing its row leaves exactly this behind,
     # plus a half-written spool file from an interrupted upload.
-    orphan = platform.objects.put_bytes(b"never committed")
-    spool, spool_path = platform.objects.new_temp()
+    orphan = platform.blobs("s3").put_bytes(b"never committed")
+    spool, spool_path = platform.new_spool_file()
     with spool:
         spool.write(b"half an upl")
     again, s3b = restart(platform)
     try:
-        assert not platform.objects.path(orphan).exists()
+        assert not platform.blobs("s3").path(orphan).exists()
         assert not Path(spool_path).exists()
         assert s3b.body(s3b.get_object(Bucket=bucket, Key="kept")) == b"durable"
-        assert len(list(again.objects.blob_ids())) == 1
+        assert len(list(again.blobs("s3").blob_ids())) == 1
     finally:
         again.close()
 

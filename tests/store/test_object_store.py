@@ -111,15 +111,12 @@ def test_failed_streaming_write_leaves_no_spool_file_and_no_blob(objects: Object
     assert list(objects.tmp_dir.iterdir()) == []
 
 
-def test_sweep_removes_unreferenced_blobs_and_spool_files(objects: ObjectStore) -> None:
+def test_sweep_removes_unreferenced_blobs_only(objects: ObjectStore) -> None:
     keep = objects.put_bytes(b"keep")
     orphan = objects.put_bytes(b"orphan")
-    f, stale = objects.new_temp()
-    f.close()
     assert objects.sweep({keep}) == 1
     assert list(objects.blob_ids()) == [keep]
     assert not objects.path(orphan).exists()
-    assert not stale.exists()
     assert read_blob(objects, keep) == b"keep"
 
 
@@ -151,9 +148,7 @@ _CRASHING_WRITER = textwrap.dedent(
 )
 
 
-def test_kill_9_mid_write_leaves_no_visible_blob_and_sweep_cleans_up(
-    tmp_path: Path, child_env: dict[str, str]
-) -> None:
+def test_kill_9_mid_write_leaves_no_visible_blob(tmp_path: Path, child_env: dict[str, str]) -> None:
     root, tmp = tmp_path / "objects", tmp_path / "tmp"
     with subprocess.Popen(
         [sys.executable, "-c", _CRASHING_WRITER, str(root), str(tmp)],
@@ -176,7 +171,8 @@ def test_kill_9_mid_write_leaves_no_visible_blob_and_sweep_cleans_up(
     spooled = list(tmp.iterdir())
     assert len(spooled) == 1 and spooled[0].stat().st_size == 8 << 20
     assert objects.sweep(set()) == 0
-    assert list(tmp.iterdir()) == []
+    # The half-written spool file is the platform's to remove at start-up
+    # (tests/s3/test_s3_recovery.py checks that through a restart).
 
 
 def test_write_file_atomic_replaces_the_file_with_the_given_mode(tmp_path: Path) -> None:

@@ -331,7 +331,7 @@ async def _spool_body(
     kind: str,
 ) -> Body:
     """Stream the request body to a temp file, hashing as we go. Never holds it in memory."""
-    f, path = platform.objects.new_temp()
+    f, path = platform.new_spool_file()
     md5 = hashlib.md5()
     sha = hashlib.sha256()
     size = 0

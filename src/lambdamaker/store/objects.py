@@ -179,15 +179,10 @@ class ObjectStore:
                     yield f.name
 
     def sweep(self, referenced: set[str]) -> int:
-        """Delete blobs no metadata references and stale spool files. Run at start-up only."""
+        """Delete blobs no metadata references. Run at start-up only, by the store's one owner."""
         removed = 0
         for blob_id in list(self.blob_ids()):
             if blob_id not in referenced:
                 self.delete(blob_id)
                 removed += 1
-        for tmp in self.tmp_dir.iterdir():
-            try:
-                tmp.unlink()
-            except (FileNotFoundError, IsADirectoryError):
-                pass
         return removed

@@ -2,7 +2,7 @@
 
 Where things live:
 - Metadata (buckets, object rows, uploads, parts) in the platform's SQL store (``tables``).
-- Object bytes in ``platform.objects`` (``ObjectStore``): immutable blobs named by random ids.
+- Object bytes in ``platform.blobs("s3")`` (``ObjectStore``): immutable blobs named by random ids.
   An object row points at exactly one blob; a part row at one blob.
 
 Durability invariants (the reason for the order of every write):
@@ -14,9 +14,8 @@ Durability invariants (the reason for the order of every write):
 3. Then the garbage. An overwrite or delete removes the blob it replaced only after the commit
    that dropped the last reference to it; a crash in between leaves an unreferenced blob.
 4. At ``start()`` the provider sweeps every blob referenced by neither ``s3_objects`` nor
-   ``s3_parts`` (``ObjectStore.sweep``), together with stale spool files. The object store is
-   therefore S3's own: another service that keeps blobs must use its own ``ObjectStore`` root
-   (or store them as S3 objects), or this sweep would delete them.
+   ``s3_parts`` (``ObjectStore.sweep``); the platform has already removed stale spool files.
+   The blob store is S3's own namespace (``objects/s3/``): other owners keep theirs apart.
 
 Reads: GetObject and HeadObject run one SELECT; GetObject returns a ``BlobSlice`` (a
 ``FileSlice`` whose file is already open, so an overwrite racing the response cannot pull the

@@ -36,7 +36,7 @@ class S3Base(Provider):
 
     @property
     def blobs(self) -> ObjectStore:
-        return self.platform.objects
+        return self.platform.blobs("s3")
 
     @staticmethod
     def now_ms() -> int:
