@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,10 +54,9 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     try:
-        # First, so that switching a fresh database to WAL waits for a concurrent switcher.
         cur.execute(f"PRAGMA busy_timeout={_LOCK_TIMEOUT_MS}")
-        (mode,) = cur.execute("PRAGMA journal_mode=WAL").fetchone()
-        if str(mode).lower() != "wal":
+        mode = _switch_to_wal(cur)
+        if mode != "wal":
             # e.g. a filesystem without shared memory: readers would block writers.
             raise StoreError(f"SQLite refused WAL mode (journal_mode={mode})")
         cur.execute("PRAGMA synchronous=FULL")
@@ -64,6 +64,29 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
     finally:
         cur.close()
     record.info[_QUERY_ONLY] = False
+
+
+def _switch_to_wal(cur: sqlite3.Cursor) -> str:
+    """Put the database in WAL mode (persistent, so usually it already is) and return the mode.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once, without
+    the busy handler, when another connection is opening the same fresh database. Retry that
+    with a short backoff, within the usual lock timeout.
+    """
+    (mode,) = cur.execute("PRAGMA journal_mode").fetchone()
+    deadline = time.monotonic() + _LOCK_TIMEOUT_MS / 1000
+    delay = 0.001
+    while str(mode).lower() != "wal":
+        try:
+            (mode,) = cur.execute("PRAGMA journal_mode=WAL").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+            continue
+        break
+    return str(mode).lower()
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
