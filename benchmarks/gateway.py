@@ -13,10 +13,12 @@ Run: ``python -m benchmarks.gateway [--quick] [--json FILE]``.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
 import tempfile
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +31,9 @@ from botocore.credentials import Credentials
 
 from benchmarks._common import parser, percentile, report, time_calls
 from lambdamaker import Platform, PlatformConfig
-from lambdamaker.gateway.app import AwsGateway
+from lambdamaker.gateway.app import AwsGateway, _http_request
 from lambdamaker.gateway.protocol.body import Body
+from lambdamaker.gateway.sigv4 import parse_sigv4, scope_service, verify_sigv4
 from lambdamaker.services.base import Principal, RequestContext
 from lambdamaker.testing import ServerProcess
 
@@ -55,6 +58,27 @@ class LeanClient:
         return resp
 
 
+class RawClient:
+    """http.client on one keep-alive connection, replaying a request signed once (valid for the
+    5-minute skew window): the server's HTTP cost with almost no client cost on top."""
+
+    def __init__(self, endpoint: str, key: str, secret: str, method: str, path: str) -> None:
+        host_port = endpoint.split("//", 1)[1]
+        self.conn = http.client.HTTPConnection(host_port, timeout=30)
+        req = AWSRequest(method=method, url=endpoint + path)
+        req.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+        S3SigV4Auth(Credentials(key, secret), "s3", "us-east-1").add_auth(req)
+        self.headers = dict(req.headers.items())
+        self.method, self.path = method, path
+
+    def request(self) -> None:
+        self.conn.request(self.method, self.path, headers=self.headers)
+        resp = self.conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"{self.method} {self.path} -> {resp.status}")
+
+
 def http_benchmarks(
     n: int, rows: list[tuple[str, dict[str, float]]], metrics: dict[str, float]
 ) -> None:
@@ -74,7 +98,11 @@ def http_benchmarks(
         s3.put_object(Bucket="bench", Key="big", Body=payload)
         lean = LeanClient(server.endpoint_url, key, secret)
 
+        raw_head = RawClient(server.endpoint_url, key, secret, "HEAD", "/bench/tiny")
+        raw_get = RawClient(server.endpoint_url, key, secret, "GET", "/bench/big")
         cases = [
+            ("raw HeadObject tiny (pre-signed)", raw_head.request, n),
+            ("raw GetObject 1MB (pre-signed)", raw_get.request, n // 5),
             ("lean HeadObject tiny", lambda: lean.request("HEAD", "/bench/tiny"), n),
             ("lean PutObject 1MB", lambda: lean.request("PUT", "/bench/put", payload), n // 5),
             ("lean GetObject 1MB", lambda: lean.request("GET", "/bench/big"), n // 5),
@@ -93,7 +121,7 @@ def http_benchmarks(
         for label, fn, count in cases:
             r = time_calls(fn, count)
             rows.append((label, r))
-            slug = label.lower().replace(" ", "_")
+            slug = label.split(" (")[0].lower().replace(" ", "_")
             metrics[f"{slug}_p50_us"] = r["p50_us"]
             metrics[f"{slug}_p99_us"] = r["p99_us"]
             metrics[f"{slug}_rps"] = r["rps"]
@@ -118,6 +146,64 @@ def _asgi_head_scope(key: str, secret: str) -> dict[str, Any]:
         "scheme": "http",
         "server": ("127.0.0.1", 4599),
     }
+
+
+def stage_breakdown(
+    gateway: AwsGateway,
+    scope: dict[str, Any],
+    n: int,
+    rows: list[tuple[str, dict[str, float]]],
+    metrics: dict[str, float],
+) -> None:
+    """Where the gateway's time goes: each stage of a HeadObject, timed on its own."""
+    platform = gateway.platform
+    protocol = gateway.protocols["s3"]
+    request = _http_request(scope)
+    sig = parse_sigv4(request)
+    assert sig is not None and platform.admin_key is not None
+    secret = platform.admin_key.secret_access_key
+    operation = protocol.find_operation(request)
+    params = protocol.parse(request, operation)
+    provider = platform.providers["s3"]
+    ctx = RequestContext(
+        request_id="bench",
+        service="s3",
+        operation=operation.name,
+        region="us-east-1",
+        account_id="000000000000",
+    )
+    result = provider.operation(operation.name)(ctx, params)  # type: ignore[misc]
+
+    def route_and_find() -> None:
+        req = _http_request(scope)
+        gateway.router.route(req, scope_service(req))
+        protocol.find_operation(req)
+
+    def authenticate() -> None:
+        s = parse_sigv4(request)
+        assert s is not None
+        platform.credentials.lookup(s.access_key_id)
+        verify_sigv4(request, s, secret, service_kind="s3", now=datetime.now(UTC))
+
+    def parse_and_validate() -> None:
+        protocol.validate(operation, protocol.parse(_http_request(scope), operation))
+
+    stages = [
+        ("stage: build request + route + find op", route_and_find),
+        ("stage: SigV4 parse + key lookup + verify", authenticate),
+        ("stage: parse + validate", parse_and_validate),
+        (
+            "stage: provider HeadObject (SQL read)",
+            lambda: provider.operation("HeadObject")(ctx, params),
+        ),  # type: ignore[misc]
+        ("stage: serialize", lambda: protocol.serialize(operation, dict(result), "req-id")),
+    ]
+    for label, fn in stages:
+        r = time_calls(fn, n)
+        rows.append((label, r))
+        metrics[
+            label.split(": ")[1].split(" (")[0].replace(" + ", "_").replace(" ", "_") + "_p50_us"
+        ] = r["p50_us"]
 
 
 def inprocess_benchmarks(
@@ -177,6 +263,7 @@ def inprocess_benchmarks(
                 }
 
             through = asyncio.run(run())
+            stage_breakdown(gateway, scope, n, rows, metrics)
             if set(statuses) != {200}:
                 raise RuntimeError(f"in-process HeadObject statuses: {sorted(set(statuses))}")
             rows.append(("in-process gateway HeadObject (ASGI)", through))
