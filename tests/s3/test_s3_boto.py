@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import zlib
 from datetime import timedelta
 from typing import Any
 
@@ -109,6 +110,20 @@ def test_boto3_default_crc32_is_verified_and_returned(s3c: Any, live_bucket: str
     got = s3c.get_object(Bucket=live_bucket, Key="k", ChecksumMode="ENABLED")
     assert got["ChecksumCRC32"] == put["ChecksumCRC32"]
     assert got["Body"].read() == b"checked"
+
+
+def test_put_with_wrong_crc32_header_is_bad_digest_and_stores_nothing(
+    s3c: Any, live_bucket: str
+) -> None:
+    # The gateway computes the named checksum while spooling; S3 compares it with the claim.
+    wrong = base64.b64encode(zlib.crc32(b"other").to_bytes(4, "big")).decode()
+    with client_error("BadDigest", 400):
+        s3c.put_object(Bucket=live_bucket, Key="crc", Body=b"data", ChecksumCRC32=wrong)
+    with client_error("404", 404):
+        s3c.head_object(Bucket=live_bucket, Key="crc")
+    right = base64.b64encode(zlib.crc32(b"data").to_bytes(4, "big")).decode()
+    put = s3c.put_object(Bucket=live_bucket, Key="crc", Body=b"data", ChecksumCRC32=right)
+    assert put["ChecksumCRC32"] == right
 
 
 def test_put_with_wrong_content_md5_is_bad_digest(s3c: Any, live_bucket: str) -> None:

@@ -18,6 +18,7 @@ Invariants:
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
 import os
@@ -40,6 +41,7 @@ from lambdamaker.errors import (
     InternalFailure,
     ServiceError,
 )
+from lambdamaker.gateway.checksums import new_hasher
 from lambdamaker.gateway.chunked import AwsChunkedDecoder
 from lambdamaker.gateway.protocol import ServiceProtocol
 from lambdamaker.gateway.protocol.body import Body, StreamPayload
@@ -179,7 +181,7 @@ class AwsGateway:
             decoder = None
             if _is_aws_chunked(request, sig):
                 decoder = AwsChunkedDecoder.for_request(request, sig, secret)
-            request.body = await _spool_body(receive, self.platform, decoder, sig, kind)
+            request.body = await _spool_body(receive, self.platform, request, decoder, sig, kind)
         else:
             if not isinstance(request.body, bytes) or not request.body:
                 request.body = await _read_body(receive, MAX_BUFFERED_BODY)
@@ -323,17 +325,35 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
+def _named_checksum(request: HttpRequest) -> str | None:
+    """The checksum algorithm a plain (not aws-chunked) upload names in its headers."""
+    named = request.headers.get("x-amz-sdk-checksum-algorithm")
+    if named:
+        return named.upper()
+    for name in request.headers:
+        if name.startswith("x-amz-checksum-") and name != "x-amz-checksum-type":
+            return name[len("x-amz-checksum-") :].upper()
+    return None
+
+
 async def _spool_body(
     receive: Receive,
     platform: Platform,
+    request: HttpRequest,
     decoder: AwsChunkedDecoder | None,
     sig: SigV4Request | None,
     kind: str,
 ) -> Body:
-    """Stream the request body to a temp file, hashing as we go. Never holds it in memory."""
+    """Stream the request body to a temp file, hashing as we go. Never holds it in memory.
+
+    MD5 (the ETag), the SHA-256 the signature covers, and any checksum the request names are all
+    computed in this one pass, so nobody reads the spooled file again to hash it.
+    """
     f, path = platform.new_spool_file()
     md5 = hashlib.md5()
     sha = hashlib.sha256()
+    algorithm = _named_checksum(request) if decoder is None else None
+    extra = new_hasher(algorithm) if algorithm else None
     size = 0
     ok = False
     try:
@@ -357,6 +377,8 @@ async def _spool_body(
                                 MaxSizeAllowed=str(MAX_STREAMED_BODY),
                             )
                         md5.update(data)
+                        if extra is not None:
+                            extra.update(data)
                         f.write(data)
                 if not message.get("more_body", False):
                     break
@@ -372,8 +394,14 @@ async def _spool_body(
             and sig.content_sha256 not in (None, "UNSIGNED-PAYLOAD")
         ):
             check_payload_hash(sig, sha.hexdigest(), kind)
+        if decoder is not None:
+            checksums = {name.upper(): value for name, value in decoder.checksums.items()}
+        elif extra is not None and algorithm is not None:
+            checksums = {algorithm: base64.b64encode(extra.digest()).decode("ascii")}
+        else:
+            checksums = {}
         ok = True
-        return Body(path=path, size=size, md5=md5.hexdigest())
+        return Body(path=path, size=size, md5=md5.hexdigest(), checksums=checksums)
     finally:
         if not ok:
             try:

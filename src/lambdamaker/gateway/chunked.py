@@ -36,12 +36,10 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Callable
-from typing import Any, Protocol
-
-from botocore import httpchecksum
+from typing import Any
 
 from lambdamaker.errors import AuthError
+from lambdamaker.gateway.checksums import Hasher, new_hasher, supported
 from lambdamaker.gateway.protocol.http import HttpRequest
 from lambdamaker.gateway.sigv4 import (
     EMPTY_SHA256_HASH,
@@ -61,71 +59,9 @@ _MAX_TRAILER_BYTES = 16 * 1024
 _HEADER, _DATA, _DATA_END, _TRAILER, _DONE = range(5)
 
 
-class _Checksum(Protocol):
-    def update(self, chunk: Any) -> None: ...
-    def digest(self) -> bytes: ...
-
-
-def _crc32c_class() -> Callable[[], _Checksum] | None:
-    """CRC32C from the fastest library at hand; botocore itself only has it with the AWS CRT."""
-    try:
-        import google_crc32c
-
-        if google_crc32c.implementation == "c":
-
-            class GoogleCrc32c:
-                def __init__(self) -> None:
-                    self._crc = 0
-
-                def update(self, chunk: Any) -> None:
-                    self._crc = google_crc32c.extend(self._crc, bytes(chunk))
-
-                def digest(self) -> bytes:
-                    return self._crc.to_bytes(4, "big")
-
-            return GoogleCrc32c
-    except ImportError:
-        pass
-    try:
-        import crc32c
-
-        class Crc32c:
-            def __init__(self) -> None:
-                self._crc = 0
-
-            def update(self, chunk: Any) -> None:
-                self._crc = crc32c.crc32c(chunk, self._crc)
-
-            def digest(self) -> bytes:
-                return self._crc.to_bytes(4, "big")
-
-        return Crc32c
-    except ImportError:
-        return None
-
-
-def _checksum_classes() -> dict[str, Callable[[], _Checksum]]:
-    classes: dict[str, Callable[[], _Checksum]] = {
-        "crc32": httpchecksum.Crc32Checksum,
-        "sha1": httpchecksum.Sha1Checksum,
-        "sha256": httpchecksum.Sha256Checksum,
-        "sha512": httpchecksum.Sha512Checksum,
-    }
-    # With the AWS CRT installed botocore knows more (crc32c, crc64nvme, xxhash...).
-    classes.update(getattr(httpchecksum, "_CRT_CHECKSUM_CLS", {}))
-    if "crc32c" not in classes:
-        crc32c = _crc32c_class()
-        if crc32c is not None:
-            classes["crc32c"] = crc32c
-    return classes
-
-
-_CHECKSUMS = _checksum_classes()
-
-
 def checksum_algorithms() -> list[str]:
     """The trailing checksum algorithms this server can verify (lower-case names)."""
-    return sorted(_CHECKSUMS)
+    return [name.lower() for name in supported()]
 
 
 def chunk_signature(
@@ -181,19 +117,19 @@ class AwsChunkedDecoder:
         self._previous = seed_signature
         self._timestamp = timestamp
         self._scope = scope
-        self._checksums: dict[str, _Checksum] = {}
+        self._checksums: dict[str, Hasher] = {}
         for name in self.trailer_names:
             if name.startswith("x-amz-checksum-"):
                 algorithm = name[len("x-amz-checksum-") :]
-                cls = _CHECKSUMS.get(algorithm)
-                if cls is None:
+                hasher = new_hasher(algorithm)
+                if hasher is None:
                     raise auth_error(
                         "unsupported_checksum",
                         service_kind,
                         f"The {algorithm.upper()} checksum algorithm is not supported by this "
                         f"server; use one of {', '.join(a.upper() for a in checksum_algorithms())}.",
                     )
-                self._checksums[algorithm] = cls()
+                self._checksums[algorithm] = hasher
         self.trailers: dict[str, str] = {}
         self.checksums: dict[str, str] = {}
         self.decoded_size = 0

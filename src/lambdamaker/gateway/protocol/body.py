@@ -24,7 +24,7 @@ from typing import BinaryIO
 class Body:
     """A request payload: in memory (``data``) or spooled to a file (``path``) it owns."""
 
-    __slots__ = ("_md5", "data", "path", "size")
+    __slots__ = ("_md5", "checksums", "data", "path", "size")
 
     def __init__(
         self,
@@ -33,8 +33,11 @@ class Body:
         path: Path | None = None,
         size: int = 0,
         md5: str | None = None,
+        checksums: dict[str, str] | None = None,
     ) -> None:
         self.data = data
+        self.checksums: dict[str, str] = checksums or {}
+        """Digests computed while the body arrived: upper-case algorithm -> base64."""
         self.path = path
         self.size = len(data) if data is not None else size
         self._md5 = md5

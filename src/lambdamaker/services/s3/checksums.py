@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
+from lambdamaker.gateway.checksums import new_hasher
 from lambdamaker.gateway.protocol.body import Body
 from lambdamaker.services.s3 import errors
 
@@ -40,58 +39,6 @@ DIGEST_SIZES = {
 ALGORITHMS = tuple(DIGEST_SIZES)
 _CRC_ALGORITHMS = ("CRC32", "CRC32C", "CRC64NVME")
 _CHUNK = 1 << 20
-
-
-class Hasher(Protocol):
-    def update(self, data: bytes, /) -> None: ...
-
-    def digest(self) -> bytes: ...
-
-
-class _Crc32:
-    def __init__(self) -> None:
-        self._crc = 0
-
-    def update(self, data: bytes) -> None:
-        self._crc = zlib.crc32(data, self._crc)
-
-    def digest(self) -> bytes:
-        return self._crc.to_bytes(4, "big")
-
-
-class _Crc32c:
-    def __init__(self) -> None:
-        import google_crc32c
-
-        self._h = google_crc32c.Checksum()
-
-    def update(self, data: bytes) -> None:
-        self._h.update(data)
-
-    def digest(self) -> bytes:
-        return bytes(self._h.digest())
-
-
-def _have_crc32c() -> bool:
-    try:
-        import google_crc32c  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-_HAVE_CRC32C = _have_crc32c()
-
-
-def new_hasher(algorithm: str) -> Hasher | None:
-    """A hasher for ``algorithm``, or None when we cannot compute it here."""
-    if algorithm == "CRC32":
-        return _Crc32()
-    if algorithm == "CRC32C":
-        return _Crc32c() if _HAVE_CRC32C else None
-    if algorithm in ("SHA1", "SHA256", "SHA512", "MD5"):
-        return hashlib.new(algorithm.lower())
-    return None
 
 
 @dataclass(frozen=True)
@@ -191,7 +138,9 @@ def for_body(body: Body, algorithm: str | None, value: str | None) -> Checksum |
     """The checksum to store for an uploaded body: verified against ``value`` when given."""
     if algorithm is None:
         return None
-    computed = _digest_chunks(algorithm, _body_chunks(body))
+    # The gateway computes the checksum a request names while it spools the body; only an
+    # in-process caller's body needs another pass.
+    computed = body.checksums.get(algorithm) or _digest_chunks(algorithm, _body_chunks(body))
     if value is not None:
         if computed is not None and computed != value:
             raise errors.ServiceError(
