@@ -6,18 +6,19 @@ import json
 import re
 
 import pytest
+
 from iam_support import (
     ACCOUNT,
     BASIC_EXECUTION,
     S3_READ,
     TRUST_LAMBDA,
     Caller,
+    all_pages,
     aws_error,
     decode,
     make_policy,
     make_role,
 )
-
 from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
 from lambdamaker.security.policy import PolicyKind, parse_policy
@@ -139,14 +140,8 @@ def test_list_policies_by_path_prefix(iam: Caller) -> None:
 def test_list_policies_paginates_through_everything_once(iam: Caller) -> None:
     for i in range(5):
         make_policy(iam, f"p{i}")
-    seen: list[str] = []
-    params: dict[str, object] = {"MaxItems": 4}
-    while True:
-        out = iam("ListPolicies", **params)
-        seen += [p["Arn"] for p in out["Policies"]]
-        if not out["IsTruncated"]:
-            break
-        params["Marker"] = out["Marker"]
+    pages = all_pages(iam, "ListPolicies", MaxItems=4)
+    seen = [p["Arn"] for page in pages for p in page["Policies"]]
     assert len(seen) == len(set(seen)) == len(CATALOGUE) + 5
 
 

@@ -10,16 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from iam_support import (
     BASIC_EXECUTION,
     S3_READ,
     Caller,
+    all_pages,
     aws_error,
     decode,
     make_policy,
     make_role,
 )
-
 from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
 from lambdamaker.testing.postgres import TemporaryPostgres, find_postgres_bin_dir
@@ -66,14 +67,8 @@ def test_iam_walkthrough_on_postgres(pg_platform: Platform) -> None:
     iam("AttachRolePolicy", RoleName="b_role", PolicyArn=policy["Arn"])
     iam("AttachRolePolicy", RoleName="b_role", PolicyArn=BASIC_EXECUTION)
     assert iam("GetPolicy", PolicyArn=policy["Arn"])["Policy"]["AttachmentCount"] == 1
-    seen: list[str] = []
-    params: dict[str, object] = {"MaxItems": 5}
-    while True:
-        out = iam("ListPolicies", **params)
-        seen += [p["Arn"] for p in out["Policies"]]
-        if not out["IsTruncated"]:
-            break
-        params["Marker"] = out["Marker"]
+    pages = all_pages(iam, "ListPolicies", MaxItems=5)
+    seen = [p["Arn"] for page in pages for p in page["Policies"]]
     assert len(seen) == len(set(seen)) and policy["Arn"] in seen
     attached = iam("ListPolicies", OnlyAttached=True)["Policies"]
     assert {p["Arn"] for p in attached} == {policy["Arn"], BASIC_EXECUTION}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from iam_support import (
     ACCOUNT,
     BASIC_EXECUTION,

@@ -8,12 +8,14 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+
 from iam_support import (
     ACCOUNT,
     BASIC_EXECUTION,
     S3_READ,
     TRUST_LAMBDA,
     Caller,
+    all_pages,
     aws_error,
     decode,
     make_policy,
@@ -161,17 +163,9 @@ def test_list_roles_paginates_with_marker(iam: Caller) -> None:
     names = [f"role-{i:02d}" for i in range(7)]
     for name in names:
         make_role(iam, name)
-    seen: list[str] = []
-    params: dict[str, object] = {"MaxItems": 3}
-    pages = 0
-    while True:
-        out = iam("ListRoles", **params)
-        pages += 1
-        seen += [r["RoleName"] for r in out["Roles"]]
-        if not out["IsTruncated"]:
-            break
-        params["Marker"] = out["Marker"]
-    assert seen == names and pages == 3
+    pages = all_pages(iam, "ListRoles", MaxItems=3)
+    seen = [r["RoleName"] for page in pages for r in page["Roles"]]
+    assert seen == names and len(pages) == 3
 
 
 def test_list_roles_filters_by_path_prefix(iam: Caller) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from iam_support import BASIC_EXECUTION, Caller, aws_error, make_policy, make_role
 
 

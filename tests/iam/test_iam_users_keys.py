@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from iam_support import ACCOUNT, BASIC_EXECUTION, Caller, aws_error, make_role
 
+from iam_support import ACCOUNT, BASIC_EXECUTION, Caller, aws_error, make_role
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import Principal
 

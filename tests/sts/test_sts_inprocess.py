@@ -8,20 +8,13 @@ import time
 from typing import Any
 
 import pytest
-from sts_support import ACCOUNT, TRUST_LAMBDA, Caller, aws_error
 
+from iam_support import ACCOUNT, TRUST_LAMBDA, Caller, aws_error, make_role
 from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import Principal
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
-
-
-def make_role(iam: Caller, name: str = "fn-role", **params: Any) -> dict[str, Any]:
-    role: dict[str, Any] = iam(
-        "CreateRole", RoleName=name, AssumeRolePolicyDocument=TRUST_LAMBDA, **params
-    )["Role"]
-    return role
 
 
 def principal_of(platform: Platform, access_key_id: str) -> Principal:

@@ -65,8 +65,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-MAX_BUFFERED_BODY = 64 * 1024 * 1024
-"""Bodies of non-streaming operations are read into memory up to this size."""
+MAX_BUFFERED_BODY = 72 * 1024 * 1024
+"""Bodies of non-streaming operations are read into memory up to this size. Lambda's
+CreateFunction takes up to 69,905,067 bytes (a 50 MB zip, base64-encoded in JSON) and answers
+larger ones itself with its own error."""
 MAX_STREAMED_BODY = 5 * 1024 * 1024 * 1024
 """S3's single-PUT limit; streaming bodies are spooled to disk up to this size."""
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -121,12 +123,14 @@ class AwsGateway:
         sig = parse_sigv4(request) if self.auth else None
         signing_service = sig.service if sig is not None else scope_service(request)
         # A form-encoded query request names its service only in the body (when unsigned).
+        body_read = False
         if (
             signing_service is None
             and request.method == "POST"
             and "x-amz-target" not in request.headers
         ):
             request.body = await _read_body(receive, MAX_BUFFERED_BODY)
+            body_read = True
         service = self.router.route(request, signing_service)
         if service is None or service not in self.protocols:
             raise ServiceError(
@@ -166,41 +170,36 @@ class AwsGateway:
         elif self.auth:
             raise auth_error("missing", kind)
 
-        if streaming:
-            if sig is not None:
-                assert secret is not None
-                verify_sigv4(
-                    signed,
-                    sig,
-                    secret,
-                    service_kind=kind,
-                    now=_now(),
-                    payload_sha256=None,
-                    bucket=vhost_bucket,
+        # A buffered body is read before the signature check, which covers its hash too; a
+        # streamed body's hash is checked while it is spooled (``_spool_body``).
+        payload_hash = None
+        if not streaming:
+            if not body_read:
+                request.body = await _read_body(receive, MAX_BUFFERED_BODY)
+            if sig is not None and sig.content_sha256 != "UNSIGNED-PAYLOAD":
+                payload_hash = (
+                    hashlib.sha256(request.body).hexdigest() if request.body else _EMPTY_SHA256
                 )
+        if sig is not None:
+            assert secret is not None
+            verify_sigv4(
+                signed,
+                sig,
+                secret,
+                service_kind=kind,
+                now=_now(),
+                payload_sha256=payload_hash,
+                bucket=vhost_bucket,
+            )
+        if streaming and body_read:
+            # Read before the service was known (unsigned POST): small by construction.
+            assert isinstance(request.body, bytes)
+            request.body = Body.from_bytes(request.body)
+        elif streaming:
             decoder = None
             if _is_aws_chunked(request, sig):
                 decoder = AwsChunkedDecoder.for_request(request, sig, secret)
             request.body = await _spool_body(receive, self.platform, request, decoder, sig, kind)
-        else:
-            if not isinstance(request.body, bytes) or not request.body:
-                request.body = await _read_body(receive, MAX_BUFFERED_BODY)
-            if sig is not None:
-                assert secret is not None
-                payload_hash = None
-                if sig.content_sha256 is None or sig.content_sha256 not in ("UNSIGNED-PAYLOAD",):
-                    payload_hash = (
-                        hashlib.sha256(request.body).hexdigest() if request.body else _EMPTY_SHA256
-                    )
-                verify_sigv4(
-                    signed,
-                    sig,
-                    secret,
-                    service_kind=kind,
-                    now=_now(),
-                    payload_sha256=payload_hash,
-                    bucket=vhost_bucket,
-                )
         if operation is None:
             operation = protocol.find_operation(request)
 

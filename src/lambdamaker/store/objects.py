@@ -42,10 +42,7 @@ def write_file_atomic(dest: Path, data: bytes, mode: int = 0o644) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, dest)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        Path(tmp).unlink(missing_ok=True)
         raise
     fsync_dir(dest.parent)
 
@@ -100,10 +97,7 @@ class ObjectStore:
         finally:
             if not renamed:
                 # The body let go of the file: it is ours to remove, not sweep()'s.
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    pass
+                path.unlink(missing_ok=True)
 
     def put_bytes(self, data: bytes) -> str:
         return self.put_chunks([data])
@@ -118,10 +112,7 @@ class ObjectStore:
                 os.fsync(f.fileno())
             return self._commit(tmp)
         except BaseException:
-            try:
-                os.unlink(tmp)
-            except FileNotFoundError:
-                pass
+            tmp.unlink(missing_ok=True)
             raise
 
     def concat(self, blob_ids: Iterable[str]) -> tuple[str, int, str]:
@@ -167,10 +158,7 @@ class ObjectStore:
         return self.path(blob_id).stat().st_size
 
     def delete(self, blob_id: str) -> None:
-        try:
-            os.unlink(self.path(blob_id))
-        except FileNotFoundError:
-            pass
+        self.path(blob_id).unlink(missing_ok=True)
 
     def blob_ids(self) -> Iterator[str]:
         for sub in self.root.iterdir():

@@ -4,7 +4,7 @@ A reader turns the ``orjson.loads`` tree into params: it checks each value's JSO
 its shape (raising ``BadValue``), renames ``locationName`` keys to member names, decodes blobs
 and timestamps, and drops unknown keys and nulls. A writer does the reverse for results.
 
-Closures are compiled once per shape (memoized by ``shape_key``; recursive shapes go through a
+Closures are compiled once per shape (``memo.ShapeMemo``; recursive shapes go through a
 forwarding cell), so a request costs one dict lookup and one call per value, and no reflection
 on botocore shapes.
 """
@@ -17,23 +17,11 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from lambdamaker.gateway.protocol import values
+from lambdamaker.gateway.protocol.memo import ShapeMemo
 from lambdamaker.gateway.protocol.models import shape_key, timestamp_format, wire_name
 from lambdamaker.gateway.protocol.values import BadValue
 
 Fn = Callable[[Any], Any]
-
-
-class _Cell:
-    """Forwarding target for recursive shapes: filled once the real closure exists."""
-
-    __slots__ = ("fn",)
-
-    def __init__(self) -> None:
-        self.fn: Fn | None = None
-
-    def __call__(self, value: Any) -> Any:
-        assert self.fn is not None
-        return self.fn(value)
 
 
 # --- readers -------------------------------------------------------------------------------------
@@ -92,22 +80,13 @@ class JsonReaders:
     """Compiles and caches readers for one service model."""
 
     def __init__(self) -> None:
-        self._memo: dict[tuple[Any, ...], Fn] = {}
+        self._memo: ShapeMemo[Fn] = ShapeMemo()
 
     def reader(self, shape: Shape) -> Fn:
         scalar = _SCALAR_READERS.get(shape.type_name)
         if scalar is not None:
             return scalar
-        key = shape_key(shape)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        cell = _Cell()
-        self._memo[key] = cell
-        fn = self._compile(shape)
-        cell.fn = fn
-        self._memo[key] = fn
-        return fn
+        return self._memo.get_or_compile(shape_key(shape), lambda: self._compile(shape))
 
     def body_reader(self, shape: StructureShape) -> Fn:
         """Top-level input of rest-json: members bound to the URI, query or headers are skipped."""
@@ -205,7 +184,7 @@ class JsonWriters:
 
     def __init__(self, default_timestamp: str = values.UNIX) -> None:
         self._default_ts = default_timestamp
-        self._memo: dict[tuple[Any, ...], Fn | None] = {}
+        self._memo: ShapeMemo[Fn | None] = ShapeMemo()
 
     def writer(self, shape: Shape) -> Fn | None:
         kind = shape.type_name
@@ -218,15 +197,7 @@ class JsonWriters:
         if kind == "timestamp":
             fmt = timestamp_format(shape, self._default_ts)
             return lambda value: values.format_timestamp(value, fmt)
-        key = shape_key(shape)
-        if key in self._memo:
-            return self._memo[key]
-        cell = _Cell()
-        self._memo[key] = cell
-        fn = self._compile(shape)
-        cell.fn = fn if fn is not None else _identity
-        self._memo[key] = fn
-        return fn
+        return self._memo.get_or_compile(shape_key(shape), lambda: self._compile(shape))
 
     def struct_writer(self, shape: StructureShape, *, skip: frozenset[str] = frozenset()) -> Fn:
         """``skip``: member locations written elsewhere (headers, status code)."""

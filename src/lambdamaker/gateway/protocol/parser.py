@@ -277,23 +277,19 @@ class RequestParser:
             return read_structured
         if not any(not m.serialization.get("location") for m in shape.members.values()):
             return None
+        read: Callable[[Any], Any]
+        load: Callable[[bytes], Any]
         if self.protocol == "rest-json":
-            read_json = self._json.body_reader(shape)
+            read, load = self._json.body_reader(shape), self._load_json
+        else:
+            read, load = self._xml.body_reader(shape), self._load_xml
 
-            def read_json_body(request: HttpRequest, out: dict[str, Any]) -> None:
-                raw = self._body(request, operation)
-                if raw and not raw.isspace():
-                    out.update(read_json(self._load_json(raw)))
-
-            return read_json_body
-        read_xml = self._xml.body_reader(shape)
-
-        def read_xml_body(request: HttpRequest, out: dict[str, Any]) -> None:
+        def read_body(request: HttpRequest, out: dict[str, Any]) -> None:
             raw = self._body(request, operation)
             if raw and not raw.isspace():
-                out.update(read_xml(self._load_xml(raw)))
+                out.update(read(load(raw)))
 
-        return read_xml_body
+        return read_body
 
     def _document_reader(self, member: Shape) -> Callable[[bytes], Any]:
         if self.protocol == "rest-json":

@@ -14,6 +14,7 @@ from typing import Any
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from lambdamaker.gateway.protocol import values
+from lambdamaker.gateway.protocol.memo import ShapeMemo
 from lambdamaker.gateway.protocol.models import is_flattened, shape_key
 from lambdamaker.gateway.protocol.values import BadValue
 
@@ -71,42 +72,24 @@ def _numbered(node: Node) -> list[Node]:
     return [child for _, child in items]
 
 
-class _Cell:
-    __slots__ = ("fn",)
-
-    def __init__(self) -> None:
-        self.fn: Reader | None = None
-
-    def __call__(self, node: Node) -> Any:
-        assert self.fn is not None
-        return self.fn(node)
-
-
 class QueryReaders:
     def __init__(self) -> None:
-        self._memo: dict[tuple[Any, ...], Reader] = {}
+        self._memo: ShapeMemo[Reader] = ShapeMemo()
 
     def reader(self, shape: Shape) -> Reader:
         scalar = _scalar_reader(shape)
         if scalar is not None:
             return scalar
-        key = shape_key(shape)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        cell = _Cell()
-        self._memo[key] = cell
+        return self._memo.get_or_compile(shape_key(shape), lambda: self._compile(shape))
+
+    def _compile(self, shape: Shape) -> Reader:
         if isinstance(shape, StructureShape):
-            fn = self._struct(shape)
-        elif isinstance(shape, ListShape):
-            fn = self._list(shape)
-        elif isinstance(shape, MapShape):
-            fn = self._map(shape)
-        else:
-            fn = _leaf
-        cell.fn = fn
-        self._memo[key] = fn
-        return fn
+            return self._struct(shape)
+        if isinstance(shape, ListShape):
+            return self._list(shape)
+        if isinstance(shape, MapShape):
+            return self._map(shape)
+        return _leaf
 
     def _struct(self, shape: StructureShape) -> Reader:
         members: dict[str, tuple[str, Reader]] = {}

@@ -26,6 +26,7 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 from lambdamaker.errors import ServiceError
 from lambdamaker.gateway.protocol.body import Body
 from lambdamaker.gateway.protocol.codes import ErrorCodes
+from lambdamaker.gateway.protocol.memo import ShapeMemo
 from lambdamaker.gateway.protocol.models import shape_key
 from lambdamaker.gateway.protocol.patterns import compile_pattern
 
@@ -60,23 +61,12 @@ def _problem(value: Any, path: str, rule: str, sensitive: bool) -> str:
     return f"Value '{_shown(value)}'{where} failed to satisfy constraint: {rule}"
 
 
-class _Cell:
-    __slots__ = ("fn",)
-
-    def __init__(self) -> None:
-        self.fn: Check | None = None
-
-    def __call__(self, value: Any, path: str, problems: list[str]) -> None:
-        assert self.fn is not None
-        self.fn(value, path, problems)
-
-
 class Validator:
     def __init__(self, codes: ErrorCodes) -> None:
         self._code, self._status = codes.validation
         self._check_enums = codes.check_enums
         self._plans: dict[str, Check | None] = {}
-        self._memo: dict[tuple[Any, ...], Check] = {}
+        self._memo: ShapeMemo[Check] = ShapeMemo()
 
     def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
         name = operation.name
@@ -100,16 +90,7 @@ class Validator:
             )
 
     def check(self, shape: Shape) -> Check:
-        key = shape_key(shape)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        cell = _Cell()
-        self._memo[key] = cell
-        fn = self._compile(shape)
-        cell.fn = fn
-        self._memo[key] = fn
-        return fn
+        return self._memo.get_or_compile(shape_key(shape), lambda: self._compile(shape))
 
     def _compile(self, shape: Shape) -> Check:
         if isinstance(shape, StructureShape):

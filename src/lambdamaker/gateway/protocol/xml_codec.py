@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from lambdamaker.gateway.protocol import values
+from lambdamaker.gateway.protocol.memo import ShapeMemo
 from lambdamaker.gateway.protocol.models import is_flattened, shape_key, timestamp_format
 from lambdamaker.gateway.protocol.values import BadValue
 
@@ -72,17 +73,6 @@ def _scalar_reader(shape: Shape) -> Reader | None:
     return None
 
 
-class _Cell:
-    __slots__ = ("fn",)
-
-    def __init__(self) -> None:
-        self.fn: Callable[..., Any] | None = None
-
-    def __call__(self, *args: Any) -> Any:
-        assert self.fn is not None
-        return self.fn(*args)
-
-
 def _attribute(elem: Element, qualified: str) -> str | None:
     """``xsi:type`` matches ``{http://www.w3.org/2001/XMLSchema-instance}type`` and ``type``."""
     local = qualified.rsplit(":", 1)[-1]
@@ -94,22 +84,13 @@ def _attribute(elem: Element, qualified: str) -> str | None:
 
 class XmlReaders:
     def __init__(self) -> None:
-        self._memo: dict[tuple[Any, ...], Reader] = {}
+        self._memo: ShapeMemo[Reader] = ShapeMemo()
 
     def reader(self, shape: Shape) -> Reader:
         scalar = _scalar_reader(shape)
         if scalar is not None:
             return scalar
-        key = shape_key(shape)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        cell = _Cell()
-        self._memo[key] = cell
-        fn = self._compile(shape)
-        cell.fn = fn
-        self._memo[key] = fn
-        return fn
+        return self._memo.get_or_compile(shape_key(shape), lambda: self._compile(shape))
 
     def body_reader(self, shape: StructureShape) -> Reader:
         return self._struct(shape, skip_located=True)
@@ -278,7 +259,7 @@ class XmlWriters:
     """``writer(shape, tag)`` -> ``fn(value, parts)`` appending ``<tag>...</tag>``."""
 
     def __init__(self) -> None:
-        self._memo: dict[tuple[Any, ...], Writer] = {}
+        self._memo: ShapeMemo[Writer] = ShapeMemo()
 
     def writer(self, shape: Shape, tag: str, *, extra_attrs: str = "") -> Writer:
         text = _scalar_text(shape)
@@ -291,16 +272,10 @@ class XmlWriters:
                 parts.append(f"{open_tag}{convert(value)}{close_tag}")
 
             return write_scalar
-        key = (*shape_key(shape), tag, extra_attrs)
-        found = self._memo.get(key)
-        if found is not None:
-            return found
-        cell = _Cell()
-        self._memo[key] = cell
-        fn = self._compile(shape, tag, open_tag, close_tag)
-        cell.fn = fn
-        self._memo[key] = fn
-        return fn
+        return self._memo.get_or_compile(
+            (*shape_key(shape), tag, extra_attrs),
+            lambda: self._compile(shape, tag, open_tag, close_tag),
+        )
 
     def _compile(self, shape: Shape, tag: str, open_tag: str, close_tag: str) -> Writer:
         if isinstance(shape, StructureShape):

@@ -11,6 +11,7 @@ import re
 import secrets
 import string
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -23,7 +24,13 @@ from lambdamaker.services.base import Provider, RequestContext
 from lambdamaker.services.iam import tables as t
 from lambdamaker.services.iam.errors import InvalidInputError, NoSuchEntityError
 from lambdamaker.services.iam.tables import MIGRATIONS
-from lambdamaker.services.iam.validation import check_name
+from lambdamaker.services.iam.validation import (
+    check_name,
+    check_path_prefix,
+    decode_marker,
+    encode_marker,
+    max_items,
+)
 
 _ID_ALPHABET = string.ascii_uppercase + string.digits
 _POLICY_ARN = re.compile(r"arn:aws:iam::(\d{12}|aws):policy(/|/.*/)([\w+=,.@-]+)", re.ASCII)
@@ -68,6 +75,17 @@ def require_document(params: dict[str, Any], member: str) -> str:
     return value
 
 
+def count_rows(conn: Connection, column: sa.Column[Any], value: Any) -> int:
+    """How many rows of ``column``'s table hold ``value`` in it (versions of a policy...)."""
+    query = sa.select(sa.func.count()).select_from(column.table).where(column == value)
+    return int(conn.execute(query).scalar_one())
+
+
+def permissions_boundary(arn: str) -> dict[str, str]:
+    """The ``AttachedPermissionsBoundary`` shape of a role or user."""
+    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+
+
 class IamBase(Provider):
     service = "iam"
     migrations = MIGRATIONS
@@ -105,6 +123,57 @@ class IamBase(Provider):
         if row is None:
             raise NoSuchEntityError(f"Policy {arn} does not exist or is not attachable.")
         return row
+
+    def use_boundary(self, conn: Connection, arn: str, delta: int) -> None:
+        """Count one more (or one fewer) use of a policy as a permissions boundary."""
+        row = self.policy_row(conn, arn)
+        conn.execute(
+            sa.update(t.policies)
+            .where(t.policies.c.policy_id == row.policy_id)
+            .values(boundary_count=t.policies.c.boundary_count + delta)
+        )
+
+    # -- listings ----------------------------------------------------------------------------
+
+    def list_by_name(
+        self,
+        table: sa.Table,
+        params: dict[str, Any],
+        member: str,
+        to_dict: Callable[[Row[Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """ListRoles and ListUsers: the entities under ``PathPrefix``, by lower-cased name."""
+        prefix = check_path_prefix(params.get("PathPrefix"))
+        limit = max_items(params)
+        after = decode_marker(params.get("Marker"))
+        query = sa.select(table).where(table.c.path.startswith(prefix, autoescape=True))
+        if after:
+            query = query.where(table.c.name_key > str(after[0]))
+        return self.page_of_rows(query, (table.c.name_key,), limit, member, to_dict)
+
+    def page_of_rows(
+        self,
+        query: sa.Select[Any],
+        order: tuple[sa.ColumnElement[Any], ...],
+        limit: int,
+        member: str,
+        to_dict: Callable[[Row[Any]], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """Up to ``limit`` rows of ``query`` (already past the marker) in ``order``, as
+        ``{member, IsTruncated, Marker}``; the marker holds the ``order`` values of the last row.
+
+        One row more than the page is read to learn whether the listing is truncated.
+        """
+        with self.platform.store.read() as conn:
+            rows = conn.execute(query.order_by(*order).limit(limit + 1)).all()
+        out: dict[str, Any] = {
+            member: [to_dict(r) for r in rows[:limit]],
+            "IsTruncated": len(rows) > limit,
+        }
+        if out["IsTruncated"]:
+            last = rows[limit - 1]._mapping
+            out["Marker"] = encode_marker([last[column] for column in order])
+        return out
 
     def caller_arn(self, ctx: RequestContext) -> str:
         """The signing principal's ARN; the account root when authentication is off."""

@@ -22,6 +22,7 @@ from lambdamaker.services.base import RequestContext
 from lambdamaker.services.iam import tables as t
 from lambdamaker.services.iam.common import (
     IamBase,
+    count_rows,
     encode_document,
     new_id,
     now,
@@ -44,7 +45,6 @@ from lambdamaker.services.iam.validation import (
     check_policy_path,
     check_tags,
     decode_marker,
-    encode_marker,
     max_items,
     paginate,
     validation_error,
@@ -61,36 +61,62 @@ def check_managed_document(text: str) -> None:
         raise LimitExceededError(f"Cannot exceed quota for PolicySize: {MANAGED_POLICY_MAX}")
 
 
+def insert_policy(
+    conn: Connection,
+    *,
+    policy_id: str,
+    arn: str,
+    scope: str,
+    name: str,
+    path: str,
+    description: str | None,
+    document: str,
+    ts: float,
+) -> None:
+    """A new managed policy, unattached, whose one version ``v1`` holds ``document``."""
+    conn.execute(
+        sa.insert(t.policies).values(
+            policy_id=policy_id,
+            arn=arn,
+            scope=scope,
+            name_key=name.lower(),
+            policy_name=name,
+            path=path,
+            description=description,
+            default_version_id="v1",
+            next_version=2,
+            attachment_count=0,
+            boundary_count=0,
+            created_at=ts,
+            updated_at=ts,
+        )
+    )
+    conn.execute(
+        sa.insert(t.policy_versions).values(
+            policy_id=policy_id,
+            version_id="v1",
+            version_number=1,
+            document=document,
+            created_at=ts,
+        )
+    )
+
+
 def sync_catalogue(conn: Connection) -> None:
     """Insert (or refresh) the built-in AWS managed policies; attachments are kept."""
     for mp in CATALOGUE:
         row = conn.execute(sa.select(t.policies).where(t.policies.c.arn == mp.arn)).first()
         if row is None:
-            conn.execute(
-                sa.insert(t.policies).values(
-                    policy_id=mp.policy_id,
-                    arn=mp.arn,
-                    scope="AWS",
-                    name_key=mp.name.lower(),
-                    policy_name=mp.name,
-                    path=mp.path,
-                    description=mp.description,
-                    default_version_id="v1",
-                    next_version=2,
-                    attachment_count=0,
-                    boundary_count=0,
-                    created_at=CATALOGUE_DATE,
-                    updated_at=CATALOGUE_DATE,
-                )
-            )
-            conn.execute(
-                sa.insert(t.policy_versions).values(
-                    policy_id=mp.policy_id,
-                    version_id="v1",
-                    version_number=1,
-                    document=mp.document_text,
-                    created_at=CATALOGUE_DATE,
-                )
+            insert_policy(
+                conn,
+                policy_id=mp.policy_id,
+                arn=mp.arn,
+                scope="AWS",
+                name=mp.name,
+                path=mp.path,
+                description=mp.description,
+                document=mp.document_text,
+                ts=CATALOGUE_DATE,
             )
         else:
             conn.execute(
@@ -161,31 +187,16 @@ class PolicyOperations(IamBase):
                 )
             policy_id = new_id("ANPA")
             arn = self.arn("policy", path, name)
-            conn.execute(
-                sa.insert(t.policies).values(
-                    policy_id=policy_id,
-                    arn=arn,
-                    scope="Local",
-                    name_key=name.lower(),
-                    policy_name=name,
-                    path=path,
-                    description=description,
-                    default_version_id="v1",
-                    next_version=2,
-                    attachment_count=0,
-                    boundary_count=0,
-                    created_at=ts,
-                    updated_at=ts,
-                )
-            )
-            conn.execute(
-                sa.insert(t.policy_versions).values(
-                    policy_id=policy_id,
-                    version_id="v1",
-                    version_number=1,
-                    document=document,
-                    created_at=ts,
-                )
+            insert_policy(
+                conn,
+                policy_id=policy_id,
+                arn=arn,
+                scope="Local",
+                name=name,
+                path=path,
+                description=description,
+                document=document,
+                ts=ts,
             )
             write_tags(conn, policy_id, tags)
             return {"Policy": self.policy_dict(self.policy_row(conn, arn), conn)}
@@ -218,28 +229,15 @@ class PolicyOperations(IamBase):
                 (t.policies.c.name_key > last_name)
                 | ((t.policies.c.name_key == last_name) & (t.policies.c.arn > last_arn))
             )
-        query = query.order_by(t.policies.c.name_key, t.policies.c.arn).limit(limit + 1)
-        with self.platform.store.read() as conn:
-            rows = conn.execute(query).all()
-        out: dict[str, Any] = {
-            "Policies": [self.policy_dict(r) for r in rows[:limit]],
-            "IsTruncated": len(rows) > limit,
-        }
-        if out["IsTruncated"]:
-            last = rows[limit - 1]
-            out["Marker"] = encode_marker([last.name_key, last.arn])
-        return out
+        order = (t.policies.c.name_key, t.policies.c.arn)
+        return self.page_of_rows(query, order, limit, "Policies", self.policy_dict)
 
     def delete_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.begin() as conn:
             row = self._local_policy(conn, require_str(params, "PolicyArn"), "delete")
             if row.attachment_count or row.boundary_count:
                 raise DeleteConflictError("Cannot delete a policy attached to entities.")
-            versions = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.policy_versions)
-                .where(t.policy_versions.c.policy_id == row.policy_id)
-            ).scalar_one()
+            versions = count_rows(conn, t.policy_versions.c.policy_id, row.policy_id)
             if versions > 1:
                 raise DeleteConflictError(
                     "This policy has more than one version. Before you delete a policy, you must "
@@ -290,11 +288,7 @@ class PolicyOperations(IamBase):
         ts = now()
         with self.platform.store.begin() as conn:
             policy = self._local_policy(conn, require_str(params, "PolicyArn"), "modify")
-            count = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.policy_versions)
-                .where(t.policy_versions.c.policy_id == policy.policy_id)
-            ).scalar_one()
+            count = count_rows(conn, t.policy_versions.c.policy_id, policy.policy_id)
             if count >= MAX_VERSIONS:
                 raise LimitExceededError(
                     f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create "

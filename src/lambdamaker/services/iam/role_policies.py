@@ -19,6 +19,7 @@ from lambdamaker.services.base import RequestContext
 from lambdamaker.services.iam import tables as t
 from lambdamaker.services.iam.common import (
     IamBase,
+    count_rows,
     encode_document,
     now,
     require_document,
@@ -48,11 +49,7 @@ class RolePolicyOperations(IamBase):
             )
             if conn.execute(sa.select(t.role_attachments).where(key)).first():
                 return {}
-            count = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.role_attachments)
-                .where(t.role_attachments.c.role_id == role.role_id)
-            ).scalar_one()
+            count = count_rows(conn, t.role_attachments.c.role_id, role.role_id)
             if count >= MAX_ATTACHED_PER_ROLE:
                 raise LimitExceededError(
                     f"Cannot exceed quota for PoliciesPerRole: {MAX_ATTACHED_PER_ROLE}"

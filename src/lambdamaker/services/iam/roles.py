@@ -19,9 +19,11 @@ from lambdamaker.services.base import RequestContext
 from lambdamaker.services.iam import tables as t
 from lambdamaker.services.iam.common import (
     IamBase,
+    count_rows,
     encode_document,
     new_id,
     now,
+    permissions_boundary,
     require_document,
     require_str,
     to_datetime,
@@ -36,12 +38,8 @@ from lambdamaker.services.iam.validation import (
     check_description,
     check_name,
     check_path,
-    check_path_prefix,
     check_range,
     check_tags,
-    decode_marker,
-    encode_marker,
-    max_items,
 )
 
 TRUST_POLICY_MAX = 2048
@@ -82,10 +80,7 @@ class RoleOperations(IamBase):
             role["Description"] = row.description
         if conn is not None:
             if row.permissions_boundary:
-                role["PermissionsBoundary"] = {
-                    "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
-                    "PermissionsBoundaryArn": row.permissions_boundary,
-                }
+                role["PermissionsBoundary"] = permissions_boundary(row.permissions_boundary)
             tags = read_tags(conn, row.role_id)
             if tags:
                 role["Tags"] = tags
@@ -131,52 +126,21 @@ class RoleOperations(IamBase):
         role.pop("RoleLastUsed")
         return {"Role": role}
 
-    def use_boundary(self, conn: Connection, arn: str, delta: int) -> None:
-        """Count one more (or one fewer) use of a policy as a permissions boundary."""
-        row = self.policy_row(conn, arn)
-        conn.execute(
-            sa.update(t.policies)
-            .where(t.policies.c.policy_id == row.policy_id)
-            .values(boundary_count=t.policies.c.boundary_count + delta)
-        )
-
     def get_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.read() as conn:
             row = self.role_row(conn, require_str(params, "RoleName"))
             return {"Role": self.role_dict(row, conn)}
 
     def list_roles(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        prefix = check_path_prefix(params.get("PathPrefix"))
-        limit = max_items(params)
-        after = decode_marker(params.get("Marker"))
-        query = sa.select(t.roles).where(t.roles.c.path.startswith(prefix, autoescape=True))
-        if after:
-            query = query.where(t.roles.c.name_key > str(after[0]))
-        with self.platform.store.read() as conn:
-            rows = conn.execute(query.order_by(t.roles.c.name_key).limit(limit + 1)).all()
-        out: dict[str, Any] = {
-            "Roles": [self.role_dict(r) for r in rows[:limit]],
-            "IsTruncated": len(rows) > limit,
-        }
-        if out["IsTruncated"]:
-            out["Marker"] = encode_marker([rows[limit - 1].name_key])
-        return out
+        return self.list_by_name(t.roles, params, "Roles", self.role_dict)
 
     def delete_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.begin() as conn:
             row = self.role_row(conn, require_str(params, "RoleName"))
-            attached = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.role_attachments)
-                .where(t.role_attachments.c.role_id == row.role_id)
-            ).scalar_one()
+            attached = count_rows(conn, t.role_attachments.c.role_id, row.role_id)
             if attached:
                 raise DeleteConflictError("Cannot delete entity, must detach all policies first.")
-            inline = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.role_inline_policies)
-                .where(t.role_inline_policies.c.role_id == row.role_id)
-            ).scalar_one()
+            inline = count_rows(conn, t.role_inline_policies.c.role_id, row.role_id)
             if inline:
                 raise DeleteConflictError("Cannot delete entity, must delete policies first.")
             if row.permissions_boundary:

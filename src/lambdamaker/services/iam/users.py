@@ -21,7 +21,14 @@ from sqlalchemy.engine import Connection, Row
 from lambdamaker.security.credentials import KeyRecord, access_keys
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.iam import tables as t
-from lambdamaker.services.iam.common import IamBase, new_id, now, require_str, to_datetime
+from lambdamaker.services.iam.common import (
+    IamBase,
+    new_id,
+    now,
+    permissions_boundary,
+    require_str,
+    to_datetime,
+)
 from lambdamaker.services.iam.errors import (
     DeleteConflictError,
     EntityAlreadyExistsError,
@@ -34,11 +41,7 @@ from lambdamaker.services.iam.validation import (
     ACCESS_KEY_STATUSES,
     check_name,
     check_path,
-    check_path_prefix,
     check_tags,
-    decode_marker,
-    encode_marker,
-    max_items,
     paginate,
     validation_error,
 )
@@ -66,10 +69,7 @@ class UserOperations(IamBase):
         }
         if conn is not None:
             if row.permissions_boundary:
-                user["PermissionsBoundary"] = {
-                    "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
-                    "PermissionsBoundaryArn": row.permissions_boundary,
-                }
+                user["PermissionsBoundary"] = permissions_boundary(row.permissions_boundary)
             tags = read_tags(conn, row.user_id)
             if tags:
                 user["Tags"] = tags
@@ -86,12 +86,7 @@ class UserOperations(IamBase):
             ).first():
                 raise EntityAlreadyExistsError(f"User with name {name} already exists.")
             if boundary is not None:
-                row = self.policy_row(conn, boundary)
-                conn.execute(
-                    sa.update(t.policies)
-                    .where(t.policies.c.policy_id == row.policy_id)
-                    .values(boundary_count=t.policies.c.boundary_count + 1)
-                )
+                self.use_boundary(conn, boundary, +1)
             user_id = new_id("AIDA")
             conn.execute(
                 sa.insert(t.users).values(
@@ -126,21 +121,7 @@ class UserOperations(IamBase):
         }
 
     def list_users(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        prefix = check_path_prefix(params.get("PathPrefix"))
-        limit = max_items(params)
-        after = decode_marker(params.get("Marker"))
-        query = sa.select(t.users).where(t.users.c.path.startswith(prefix, autoescape=True))
-        if after:
-            query = query.where(t.users.c.name_key > str(after[0]))
-        with self.platform.store.read() as conn:
-            rows = conn.execute(query.order_by(t.users.c.name_key).limit(limit + 1)).all()
-        out: dict[str, Any] = {
-            "Users": [self.user_dict(r) for r in rows[:limit]],
-            "IsTruncated": len(rows) > limit,
-        }
-        if out["IsTruncated"]:
-            out["Marker"] = encode_marker([rows[limit - 1].name_key])
-        return out
+        return self.list_by_name(t.users, params, "Users", self.user_dict)
 
     def delete_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.begin() as conn:

@@ -26,6 +26,7 @@ PATH_PREFIX_PATTERN = r"\u002F[\u0021-\u007F]*"
 _PATH_PREFIX = re.compile(r"/[\x21-\x7f]*")
 POLICY_PATH_PATTERN = r"((/[A-Za-z0-9\.,\+@=_-]+)*)/"
 _POLICY_PATH = re.compile(r"((/[A-Za-z0-9.,+@=_-]+)*)/")
+DESCRIPTION_PATTERN = r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"
 _DESCRIPTION = re.compile(r"[\t\n\r\x20-\x7e\xa1-\xff]*")
 ACCESS_KEY_STATUSES = ("Active", "Inactive")
 
@@ -41,83 +42,68 @@ def validation_error(value: Any, member: str, constraint: str) -> IamValidationE
     )
 
 
+def _check_bounds(value: Any, size: int, member: str, low: int, high: int, what: str) -> None:
+    """``what``: ``length`` or ``value``, the word IAM's message uses for ``size``."""
+    if size < low:
+        raise validation_error(
+            value, member, f"Member must have {what} greater than or equal to {low}"
+        )
+    if size > high:
+        raise validation_error(
+            value, member, f"Member must have {what} less than or equal to {high}"
+        )
+
+
 def check_length(value: str, member: str, low: int, high: int) -> None:
-    if len(value) < low:
-        raise validation_error(
-            value, member, f"Member must have length greater than or equal to {low}"
-        )
-    if len(value) > high:
-        raise validation_error(
-            value, member, f"Member must have length less than or equal to {high}"
-        )
+    _check_bounds(value, len(value), member, low, high, "length")
 
 
 def check_range(value: int, member: str, low: int, high: int) -> None:
-    if value < low:
+    _check_bounds(value, value, member, low, high, "value")
+
+
+def check_pattern(value: str, member: str, regex: re.Pattern[str], pattern: str) -> None:
+    """``pattern``: the model's spelling of ``regex``, which is what IAM's message quotes."""
+    if not regex.fullmatch(value):
         raise validation_error(
-            value, member, f"Member must have value greater than or equal to {low}"
-        )
-    if value > high:
-        raise validation_error(
-            value, member, f"Member must have value less than or equal to {high}"
+            value, member, f"Member must satisfy regular expression pattern: {pattern}"
         )
 
 
 def check_name(value: str, member: str, max_len: int = 64) -> str:
     """Role, user and policy names: ``[\\w+=,.@-]+`` (ASCII word characters)."""
     check_length(value, member, 1, max_len)
-    if not _NAME.fullmatch(value):
-        raise validation_error(
-            value, member, f"Member must satisfy regular expression pattern: {NAME_PATTERN}"
-        )
+    check_pattern(value, member, _NAME, NAME_PATTERN)
+    return value
+
+
+def _check_path(value: str | None, member: str, regex: re.Pattern[str], pattern: str) -> str:
+    """A path or path prefix: ``/`` when absent, else 1 to 512 characters matching ``regex``."""
+    if value is None:
+        return "/"
+    check_length(value, member, 1, 512)
+    check_pattern(value, member, regex, pattern)
     return value
 
 
 def check_path(value: str | None, member: str = "path") -> str:
     """A role or user path: ``/`` or ``/segments/``, at most 512 characters."""
-    if value is None:
-        return "/"
-    check_length(value, member, 1, 512)
-    if not _PATH.fullmatch(value):
-        raise validation_error(
-            value, member, f"Member must satisfy regular expression pattern: {PATH_PATTERN}"
-        )
-    return value
+    return _check_path(value, member, _PATH, PATH_PATTERN)
 
 
 def check_policy_path(value: str | None, member: str = "path") -> str:
-    if value is None:
-        return "/"
-    check_length(value, member, 1, 512)
-    if not _POLICY_PATH.fullmatch(value):
-        raise validation_error(
-            value, member, f"Member must satisfy regular expression pattern: {POLICY_PATH_PATTERN}"
-        )
-    return value
+    return _check_path(value, member, _POLICY_PATH, POLICY_PATH_PATTERN)
 
 
 def check_path_prefix(value: str | None, member: str = "pathPrefix") -> str:
-    if value is None:
-        return "/"
-    check_length(value, member, 1, 512)
-    if not _PATH_PREFIX.fullmatch(value):
-        raise validation_error(
-            value, member, f"Member must satisfy regular expression pattern: {PATH_PREFIX_PATTERN}"
-        )
-    return value
+    return _check_path(value, member, _PATH_PREFIX, PATH_PREFIX_PATTERN)
 
 
 def check_description(value: str | None, member: str = "description") -> str | None:
     if value is None:
         return None
     check_length(value, member, 0, 1000)
-    if not _DESCRIPTION.fullmatch(value):
-        raise validation_error(
-            value,
-            member,
-            "Member must satisfy regular expression pattern: "
-            r"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*",
-        )
+    check_pattern(value, member, _DESCRIPTION, DESCRIPTION_PATTERN)
     return value
 
 

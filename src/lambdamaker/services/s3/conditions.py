@@ -51,45 +51,63 @@ def http_date(epoch_seconds: float) -> str:
     return formatdate(epoch_seconds, usegmt=True)
 
 
+# (parameter, header) of If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since,
+# in that order; the header is what S3's error message names.
+_Conditions = tuple[tuple[str, str], tuple[str, str], tuple[str, str], tuple[str, str]]
+_READ: _Conditions = (
+    ("IfMatch", "If-Match"),
+    ("IfUnmodifiedSince", "If-Unmodified-Since"),
+    ("IfNoneMatch", "If-None-Match"),
+    ("IfModifiedSince", "If-Modified-Since"),
+)
+_COPY_SOURCE: _Conditions = (
+    ("CopySourceIfMatch", "x-amz-copy-source-If-Match"),
+    ("CopySourceIfUnmodifiedSince", "x-amz-copy-source-If-Unmodified-Since"),
+    ("CopySourceIfNoneMatch", "x-amz-copy-source-If-None-Match"),
+    ("CopySourceIfModifiedSince", "x-amz-copy-source-If-Modified-Since"),
+)
+
+
+def _failed_condition(
+    params: dict[str, Any], conditions: _Conditions, etag: str, modified: int
+) -> str | None:
+    """The header of the condition that fails, in RFC 9110's order; None when all hold."""
+    match, unmodified, none_match, modified_since = conditions
+    if_match = params.get(match[0])
+    if if_match is not None:
+        if not etag_matches(if_match, etag):
+            return match[1]
+    else:
+        if_unmodified = params.get(unmodified[0])
+        if if_unmodified is not None and modified > _seconds(if_unmodified):
+            return unmodified[1]
+    if_none_match = params.get(none_match[0])
+    if if_none_match is not None:
+        if etag_matches(if_none_match, etag):
+            return none_match[1]
+    else:
+        if_modified = params.get(modified_since[0])
+        if if_modified is not None and modified <= _seconds(if_modified):
+            return modified_since[1]
+    return None
+
+
 def check_read_conditions(params: dict[str, Any], etag: str, last_modified_ms: int) -> None:
     """Raise 412 PreconditionFailed or 304 NotModified as S3 would for a GET or HEAD."""
     modified = last_modified_ms // 1000
-    if_match = params.get("IfMatch")
-    if_unmodified = params.get("IfUnmodifiedSince")
-    if if_match is not None:
-        if not etag_matches(if_match, etag):
-            raise errors.precondition_failed("If-Match")
-    elif if_unmodified is not None and modified > _seconds(if_unmodified):
-        raise errors.precondition_failed("If-Unmodified-Since")
-
-    if_none_match = params.get("IfNoneMatch")
-    if_modified = params.get("IfModifiedSince")
-    headers = {"ETag": quote_etag(etag), "Last-Modified": http_date(modified)}
-    if if_none_match is not None:
-        if etag_matches(if_none_match, etag):
-            raise errors.not_modified(headers)
-    elif if_modified is not None and modified <= _seconds(if_modified):
-        raise errors.not_modified(headers)
+    failed = _failed_condition(params, _READ, etag, modified)
+    if failed is None:
+        return
+    if failed in ("If-None-Match", "If-Modified-Since"):
+        raise errors.not_modified({"ETag": quote_etag(etag), "Last-Modified": http_date(modified)})
+    raise errors.precondition_failed(failed)
 
 
 def check_copy_source_conditions(params: dict[str, Any], etag: str, last_modified_ms: int) -> None:
     """The ``x-amz-copy-source-if-*`` checks of CopyObject and UploadPartCopy (all 412)."""
-    modified = last_modified_ms // 1000
-    if_match = params.get("CopySourceIfMatch")
-    if_unmodified = params.get("CopySourceIfUnmodifiedSince")
-    if if_match is not None:
-        if not etag_matches(if_match, etag):
-            raise errors.precondition_failed("x-amz-copy-source-If-Match")
-    elif if_unmodified is not None and modified > _seconds(if_unmodified):
-        raise errors.precondition_failed("x-amz-copy-source-If-Unmodified-Since")
-
-    if_none_match = params.get("CopySourceIfNoneMatch")
-    if_modified = params.get("CopySourceIfModifiedSince")
-    if if_none_match is not None:
-        if etag_matches(if_none_match, etag):
-            raise errors.precondition_failed("x-amz-copy-source-If-None-Match")
-    elif if_modified is not None and modified <= _seconds(if_modified):
-        raise errors.precondition_failed("x-amz-copy-source-If-Modified-Since")
+    failed = _failed_condition(params, _COPY_SOURCE, etag, last_modified_ms // 1000)
+    if failed is not None:
+        raise errors.precondition_failed(failed)
 
 
 def validate_write_conditions(params: dict[str, Any]) -> None:

@@ -90,9 +90,12 @@ def walk(
     delimiter: str,
     max_items: int,
     skip_prefix: str | None = None,
-    tiebreak: Callable[[Any], str | None] = lambda row: None,
+    tiebreak: str | None = None,
 ) -> tuple[list[Any], bool]:
-    """Rows and ``CommonPrefix`` items in key order, and whether more items follow."""
+    """Rows and ``CommonPrefix`` items in key order, and whether more items follow.
+
+    ``tiebreak``: the column that orders rows of one key (uploads: ``upload_id``), if any.
+    """
     items: list[Any] = []
     if max_items <= 0:
         return items, False
@@ -124,7 +127,7 @@ def walk(
                 return items, False
             position = Position(seek, True)
         else:
-            position = Position(last.key, False, tiebreak(last))
+            position = Position(last.key, False, getattr(last, tiebreak) if tiebreak else None)
 
 
 def marker_as_common_prefix(marker: str | None, prefix: str, delimiter: str) -> str | None:
@@ -184,29 +187,55 @@ def _max_keys(params: dict[str, Any], member: str = "MaxKeys", name: str = "max-
     return int(value)
 
 
-def _object_fetch(conn: Connection, bucket: str, prefix: str) -> Fetch:
+def _range_fetch(
+    conn: Connection, table: sa.Table, bucket: str, prefix: str, tiebreak: str | None
+) -> Fetch:
+    """Rows of ``table`` (objects or uploads) in the bucket under ``prefix``, in key order, then
+    ``tiebreak`` order (uploads: ``upload_id``); a position's tiebreak resumes within its key."""
     upper = successor(prefix) if prefix else None
+    key = table.c.key
+    tie = table.c[tiebreak] if tiebreak is not None else None
+    order = (key,) if tie is None else (key, tie)
 
     def fetch(position: Position | None, limit: int) -> Sequence[Any]:
-        stmt = sa.select(objects).where(objects.c.bucket == bucket)
+        stmt = sa.select(table).where(table.c.bucket == bucket)
         if position is not None:
-            key = objects.c.key
-            stmt = stmt.where(key >= position.key if position.inclusive else key > position.key)
+            if position.inclusive:
+                stmt = stmt.where(key >= position.key)
+            elif tie is None or position.tiebreak is None:
+                stmt = stmt.where(key > position.key)
+            else:
+                stmt = stmt.where(
+                    sa.or_(
+                        key > position.key, sa.and_(key == position.key, tie > position.tiebreak)
+                    )
+                )
         if upper is not None:
-            stmt = stmt.where(objects.c.key < upper)
-        return conn.execute(stmt.order_by(objects.c.key).limit(limit)).all()
+            stmt = stmt.where(key < upper)
+        return conn.execute(stmt.order_by(*order).limit(limit)).all()
 
     return fetch
+
+
+def _echo_options(out: dict[str, Any], params: dict[str, Any], enc: Callable[[str], str]) -> None:
+    """The delimiter and encoding type a listing was asked for, as every listing returns them."""
+    if params.get("Delimiter"):
+        out["Delimiter"] = enc(params["Delimiter"])
+    if params.get("EncodingType"):
+        out["EncodingType"] = params["EncodingType"]
 
 
 class ListingOperations(S3Base):
     def _list(
         self,
         params: dict[str, Any],
+        table: sa.Table,
         position: Position | None,
         skip_prefix: str | None,
-        max_keys: int,
+        max_items: int,
+        tiebreak: str | None = None,
     ) -> tuple[str, list[Any], bool]:
+        """(bucket owner, items, truncated): one page of the walk over ``table``'s rows."""
         bucket = params["Bucket"]
         prefix = params.get("Prefix") or ""
         delimiter = params.get("Delimiter") or ""
@@ -216,12 +245,13 @@ class ListingOperations(S3Base):
                 raise errors.no_such_bucket(bucket)
             self.check_expected_owner(params, record.account_id)
             items, truncated = walk(
-                _object_fetch(conn, bucket, prefix),
+                _range_fetch(conn, table, bucket, prefix, tiebreak),
                 position,
                 prefix=prefix,
                 delimiter=delimiter,
-                max_items=min(max_keys, MAX_PAGE),
+                max_items=min(max_items, MAX_PAGE),
                 skip_prefix=skip_prefix,
+                tiebreak=tiebreak,
             )
         return record.account_id, items, truncated
 
@@ -260,7 +290,7 @@ class ListingOperations(S3Base):
         else:
             position = start_position(prefix, start_after)
             skip = marker_as_common_prefix(start_after, prefix, delimiter)
-        account, items, truncated = self._list(params, position, skip, max_keys)
+        account, items, truncated = self._list(params, objects, position, skip, max_keys)
         who = owner(account) if params.get("FetchOwner") else None
         out: dict[str, Any] = {
             "Name": params["Bucket"],
@@ -270,10 +300,7 @@ class ListingOperations(S3Base):
             "IsTruncated": truncated,
             **self._page(items, enc, who),
         }
-        if delimiter:
-            out["Delimiter"] = enc(delimiter)
-        if params.get("EncodingType"):
-            out["EncodingType"] = params["EncodingType"]
+        _echo_options(out, params, enc)
         if token is not None:
             out["ContinuationToken"] = token
         if start_after is not None:
@@ -290,7 +317,7 @@ class ListingOperations(S3Base):
         marker = params.get("Marker") or None
         position = start_position(prefix, marker)
         skip = marker_as_common_prefix(marker, prefix, delimiter)
-        account, items, truncated = self._list(params, position, skip, max_keys)
+        account, items, truncated = self._list(params, objects, position, skip, max_keys)
         out: dict[str, Any] = {
             "Name": params["Bucket"],
             "Prefix": prefix,
@@ -299,10 +326,7 @@ class ListingOperations(S3Base):
             "IsTruncated": truncated,
             **self._page(items, enc, owner(account)),
         }
-        if delimiter:
-            out["Delimiter"] = enc(delimiter)
-        if params.get("EncodingType"):
-            out["EncodingType"] = params["EncodingType"]
+        _echo_options(out, params, enc)
         if truncated and delimiter:
             # S3 sends NextMarker only with a delimiter; clients otherwise use the last Key.
             last = items[-1]
@@ -319,48 +343,20 @@ class ListingOperations(S3Base):
         delimiter = params.get("Delimiter") or ""
         key_marker = params.get("KeyMarker") or None
         upload_id_marker = (params.get("UploadIdMarker") or None) if key_marker else None
-        upper = successor(prefix) if prefix else None
-
-        def fetch(position: Position | None, limit: int) -> Sequence[Any]:
-            stmt = sa.select(uploads).where(uploads.c.bucket == bucket)
-            if position is not None:
-                key = uploads.c.key
-                if position.inclusive:
-                    stmt = stmt.where(key >= position.key)
-                elif position.tiebreak is None:
-                    stmt = stmt.where(key > position.key)
-                else:
-                    stmt = stmt.where(
-                        sa.or_(
-                            key > position.key,
-                            sa.and_(key == position.key, uploads.c.upload_id > position.tiebreak),
-                        )
-                    )
-            if upper is not None:
-                stmt = stmt.where(uploads.c.key < upper)
-            stmt = stmt.order_by(uploads.c.key, uploads.c.upload_id).limit(limit)
-            return conn.execute(stmt).all()
-
-        with self.store.read() as conn:
-            record = select_bucket(conn, bucket)
-            if record is None:
-                raise errors.no_such_bucket(bucket)
-            self.check_expected_owner(params, record.account_id)
-            items, truncated = walk(
-                fetch,
-                start_position(prefix, key_marker, upload_id_marker),
-                prefix=prefix,
-                delimiter=delimiter,
-                max_items=min(max_uploads, MAX_PAGE),
-                skip_prefix=marker_as_common_prefix(key_marker, prefix, delimiter),
-                tiebreak=lambda row: row.upload_id,
-            )
+        account, items, truncated = self._list(
+            params,
+            uploads,
+            start_position(prefix, key_marker, upload_id_marker),
+            marker_as_common_prefix(key_marker, prefix, delimiter),
+            max_uploads,
+            tiebreak="upload_id",
+        )
         listed = []
         for item in items:
             if isinstance(item, CommonPrefix):
                 continue
             upload = Upload.from_row(item)
-            who = owner(upload.account_id or record.account_id)
+            who = owner(upload.account_id or account)
             entry: dict[str, Any] = {
                 "UploadId": upload.upload_id,
                 "Key": enc(upload.key),
@@ -386,10 +382,7 @@ class ListingOperations(S3Base):
         prefixes = [{"Prefix": enc(i.prefix)} for i in items if isinstance(i, CommonPrefix)]
         if prefixes:
             out["CommonPrefixes"] = prefixes
-        if delimiter:
-            out["Delimiter"] = enc(delimiter)
-        if params.get("EncodingType"):
-            out["EncodingType"] = params["EncodingType"]
+        _echo_options(out, params, enc)
         if truncated:
             last = items[-1]
             if isinstance(last, CommonPrefix):

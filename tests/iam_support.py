@@ -1,15 +1,23 @@
-"""Helpers for the IAM tests: a caller for provider operations, error checks, sample documents."""
+"""Helpers for the IAM and STS tests: fixtures of an in-process platform with both services, a
+caller for provider operations, error checks, sample documents.
+
+This module sits at the top of ``tests`` so that both directories import the one copy (test
+directories are not packages; pytest puts ``tests`` itself on ``sys.path`` for its conftest).
+The directories' conftests re-export the fixtures.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
+from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import Principal, RequestContext
@@ -79,6 +87,17 @@ def decode(document: str) -> Any:
     return json.loads(unquote(document))
 
 
+def all_pages(caller: Caller, operation: str, **params: Any) -> list[dict[str, Any]]:
+    """Every page of a marker-paginated listing, following ``Marker`` until one is not truncated."""
+    pages: list[dict[str, Any]] = []
+    while True:
+        out = caller(operation, **params)
+        pages.append(out)
+        if not out["IsTruncated"]:
+            return pages
+        params["Marker"] = out["Marker"]
+
+
 def make_role(iam: Caller, name: str = "fn-role", **params: Any) -> dict[str, Any]:
     params.setdefault("AssumeRolePolicyDocument", TRUST_LAMBDA)
     role: dict[str, Any] = iam("CreateRole", RoleName=name, **params)["Role"]
@@ -89,3 +108,22 @@ def make_policy(iam: Caller, name: str = "s3-read", **params: Any) -> dict[str, 
     params.setdefault("PolicyDocument", S3_READ)
     policy: dict[str, Any] = iam("CreatePolicy", PolicyName=name, **params)["Policy"]
     return policy
+
+
+# -- fixtures (re-exported by tests/iam/conftest.py and tests/sts/conftest.py) ---------------------
+
+
+@pytest.fixture()
+def platform(tmp_path: Path) -> Iterator[Platform]:
+    with Platform(PlatformConfig(data_dir=tmp_path / "data"), services=["iam", "sts"]) as p:
+        yield p
+
+
+@pytest.fixture()
+def iam(platform: Platform) -> Caller:
+    return Caller(platform, "iam")
+
+
+@pytest.fixture()
+def sts(platform: Platform) -> Caller:
+    return Caller(platform, "sts")
