@@ -177,9 +177,8 @@ class AwsGateway:
             if not body_read:
                 request.body = await _read_body(receive, MAX_BUFFERED_BODY)
             if sig is not None and sig.content_sha256 != "UNSIGNED-PAYLOAD":
-                payload_hash = (
-                    hashlib.sha256(request.body).hexdigest() if request.body else _EMPTY_SHA256
-                )
+                body = request.body_bytes()
+                payload_hash = hashlib.sha256(body).hexdigest() if body else _EMPTY_SHA256
         if sig is not None:
             assert secret is not None
             verify_sigv4(
