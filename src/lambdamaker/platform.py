@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from lambdamaker.config import PlatformConfig
+from lambdamaker.observability.logs import MIGRATIONS as LOG_MIGRATIONS
+from lambdamaker.observability.logs import LogStore
+from lambdamaker.observability.metering import MIGRATIONS as METERING_MIGRATIONS
+from lambdamaker.observability.metering import Meter
 from lambdamaker.security.credentials import MIGRATIONS as CREDENTIAL_MIGRATIONS
 from lambdamaker.security.credentials import CredentialStore, KeyRecord
 from lambdamaker.services import PROVIDERS, provider_class
@@ -33,9 +37,18 @@ class Platform:
         self.store = Store(self.config.resolved_store_url)
         self._blob_stores: dict[str, ObjectStore] = {}
         self.credentials = CredentialStore(self.store, self.config.account_id)
+        # Function logs and usage: batched writers into the store, shared by the functions
+        # engine (which appends) and the CloudWatch Logs provider (which reads).
+        self.logs = LogStore(
+            self.store, account_id=self.config.account_id, region=self.config.region
+        )
+        self.meter = Meter(self.store)
         names = list(services) if services is not None else list(PROVIDERS)
         self.providers: dict[str, Provider] = {name: provider_class(name)(self) for name in names}
         self.admin_key: KeyRecord | None = None
+        self.endpoint_url = f"http://{self.config.host}:{self.config.port}"
+        """Where this platform is served; the server sets the bound address before ``start()``
+        (functions' boto3 calls come back to it)."""
         self._started = False
 
     def blobs(self, namespace: str) -> ObjectStore:
@@ -62,11 +75,13 @@ class Platform:
 
     def start(self) -> None:
         self._clear_spool()
-        migrations = list(CREDENTIAL_MIGRATIONS)
+        migrations = [*CREDENTIAL_MIGRATIONS, *LOG_MIGRATIONS, *METERING_MIGRATIONS]
         for provider in self.providers.values():
             migrations.extend(provider.migrations)
         self.store.migrate(migrations)
         self.admin_key = self.credentials.ensure_admin(self.config.credentials_file)
+        self.logs.start()
+        self.meter.start()
         for provider in self.providers.values():
             provider.start()
         self._started = True
@@ -74,6 +89,9 @@ class Platform:
     def close(self) -> None:
         for provider in self.providers.values():
             provider.close()
+        # After the providers: their engines may still append logs and usage while closing.
+        self.meter.close()
+        self.logs.close()
         self.store.close()
         self._started = False
 

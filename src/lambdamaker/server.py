@@ -55,12 +55,16 @@ def run_server(config: PlatformConfig) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    platform = Platform(config)
-    platform.start()
+    # Bind first: providers learn the real endpoint (with --port 0) before they start, so work
+    # resumed at start-up (async invocations) already calls back to the right address.
     sock = bind_socket(config.host, config.port)
+    sock.listen(2048)  # connections made before uvicorn serves wait in the backlog
     host, port = sock.getsockname()[:2]
     display_host = f"[{host}]" if ":" in host else host
     endpoint = f"http://{display_host}:{port}"
+    platform = Platform(config)
+    platform.endpoint_url = endpoint
+    platform.start()
     app = create_app(platform)
     uv_config = uvicorn.Config(
         app,

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from lambdamaker._version import __version__
+from lambdamaker.cli.functions_cmd import functions_app, invoke
+from lambdamaker.cli.logs_cmd import logs
 from lambdamaker.config import DEFAULT_HOST, DEFAULT_PORT, PlatformConfig
 
 app = typer.Typer(
@@ -51,6 +53,12 @@ def server(
 def version() -> None:
     """Print the version."""
     typer.echo(__version__)
+
+
+# Client commands: thin wrappers of the public AWS API against a running server.
+app.add_typer(functions_app, name="functions")
+app.command()(invoke)
+app.command()(logs)
 
 
 def main() -> None:

@@ -13,6 +13,8 @@ PROVIDERS: dict[str, str] = {
     "s3": "lambdamaker.services.s3:S3Provider",
     "iam": "lambdamaker.services.iam:IamProvider",
     "sts": "lambdamaker.services.sts:StsProvider",
+    "lambda": "lambdamaker.services.lambda_:LambdaProvider",
+    "logs": "lambdamaker.services.logs:LogsProvider",
 }
 
 

@@ -67,6 +67,8 @@ _SERVICE_OVERRIDES: dict[str, dict[str, tuple[str, int] | bool]] = {
     # IAM models its own InvalidInput error for unparseable values.
     "iam": {"malformed": ("InvalidInput", 400)},
     "sns": {"malformed": ("InvalidParameter", 400)},
+    # CloudWatch Logs reports model constraint violations as InvalidParameterException.
+    "logs": {"validation": ("InvalidParameterException", 400)},
 }
 
 

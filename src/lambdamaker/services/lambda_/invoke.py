@@ -1,0 +1,213 @@
+"""Invoke: RequestResponse (run and answer), Event (commit, answer 202, run later), DryRun (204).
+
+The synchronous path runs no SQL: the target comes from the in-memory cache (``targets``), the
+engine runs the invocation, and logs and metering are batched by their sinks. Checks happen
+before anything runs, in Lambda's order and words: payload size (6 MB sync, 1 MB async, 413),
+payload JSON (``InvalidRequestContentException``), ClientContext (base64 JSON of at most 3,583
+bytes), then the function, version or alias (``ResourceNotFoundException``). A response over
+Lambda's limit becomes the function error Lambda reports (``Function.ResponseSizeTooLarge``).
+
+A function that is still Pending is waited for briefly (activation takes milliseconds here),
+then refused with AWS's ``ResourceConflictException``, as is a Failed one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import random
+from typing import Any
+
+import orjson
+
+from lambdamaker.engines.functions.spec import InvokeRequest, InvokeResult
+from lambdamaker.errors import (
+    InvalidParameterValueError,
+    ResourceNotFoundError,
+    TooManyRequestsError,
+)
+from lambdamaker.gateway.protocol.body import Body
+from lambdamaker.services.base import RequestContext
+from lambdamaker.services.lambda_ import errors, limits
+from lambdamaker.services.lambda_.base import SETTLE_TIMEOUT, LambdaBase
+from lambdamaker.services.lambda_.errors import InvalidRequestContentError, RequestTooLargeError
+from lambdamaker.services.lambda_.events import DONE, MAX_EVENT_AGE_MS, Outcome, QueuedEvent
+from lambdamaker.services.lambda_.records import now_ms, select_version
+from lambdamaker.services.lambda_.targets import Target, VersionTarget
+
+log = logging.getLogger("lambdamaker.lambda")
+
+
+def payload_bytes(value: Any) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, Body):
+        return value.read()
+    if isinstance(value, str):
+        return value.encode()
+    return bytes(value)
+
+
+def check_payload_json(payload: bytes) -> None:
+    try:
+        orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequestContentError(
+            f"Could not parse request body into json: Could not parse payload into json: {exc}"
+        ) from exc
+
+
+def check_client_context(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value.encode()) > limits.CLIENT_CONTEXT_LIMIT:
+        raise InvalidParameterValueError(
+            f"Client context must be at most {limits.CLIENT_CONTEXT_LIMIT} bytes of "
+            "base64-encoded data."
+        )
+    try:
+        orjson.loads(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidRequestContentError(
+            "Client context must be a valid Base64-encoded JSON object."
+        ) from exc
+    return value
+
+
+def oversized_response(size: int) -> InvokeResult:
+    return InvokeResult(
+        payload=orjson.dumps(
+            {
+                "errorMessage": f"Response payload size ({size} bytes) exceeded maximum allowed "
+                f"payload size ({limits.RESPONSE_PAYLOAD_LIMIT} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+        ),
+        function_error="Unhandled",
+    )
+
+
+class InvokeOperations(LambdaBase):
+    _rng = random.Random()
+
+    def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        name, qualifier = self.arns.parse_function(params["FunctionName"], params.get("Qualifier"))
+        kind = params.get("InvocationType") or "RequestResponse"
+        payload = payload_bytes(params.get("Payload"))
+        if kind == "Event" and len(payload) > limits.ASYNC_PAYLOAD_LIMIT:
+            raise RequestTooLargeError(
+                f"{len(payload)} byte payload is too large for the Event invocation type "
+                f"(limit {limits.ASYNC_PAYLOAD_LIMIT} bytes)"
+            )
+        if len(payload) > limits.SYNC_PAYLOAD_LIMIT:
+            raise RequestTooLargeError(
+                f"Request must be smaller than {limits.SYNC_PAYLOAD_LIMIT} bytes for the "
+                "InvokeFunction operation"
+            )
+        if not payload:
+            payload = b"{}"
+        check_payload_json(payload)
+        client_context = check_client_context(params.get("ClientContext"))
+        target = self.targets.get(name, qualifier)
+        if kind == "DryRun":
+            return {"StatusCode": 204}
+        if kind == "Event":
+            now = now_ms()
+            self.dispatcher.queue.enqueue(
+                request_id=ctx.request_id,
+                function_name=name,
+                qualifier=qualifier,
+                invoked_arn=target.invoked_arn,
+                payload=payload,
+                created_ms=now,
+                next_attempt_ms=now,
+            )
+            self.dispatcher.notify()
+            return {"StatusCode": 202}
+        chosen = self._invocable(target)
+        request = InvokeRequest(
+            request_id=ctx.request_id,
+            payload=payload,
+            invoked_function_arn=target.invoked_arn,
+            client_context=client_context,
+            tail_logs=params.get("LogType") == "Tail",
+        )
+        result = self.engine.invoke(chosen.spec, request)
+        if len(result.payload) > limits.RESPONSE_PAYLOAD_LIMIT:
+            tail = result.log_tail
+            result = oversized_response(len(result.payload))
+            result.log_tail = tail
+        out: dict[str, Any] = {
+            "StatusCode": 200,
+            "Payload": result.payload,
+            "ExecutedVersion": chosen.spec.version,
+        }
+        if result.function_error:
+            out["FunctionError"] = result.function_error
+        if request.tail_logs:
+            out["LogResult"] = base64.b64encode(result.log_tail[-limits.LOG_TAIL_BYTES :]).decode()
+        return out
+
+    def _invocable(self, target: Target) -> VersionTarget:
+        """The version to run, once it is not Pending (waits briefly for activation)."""
+        chosen = target.pick(self._rng)
+        if chosen.state == "Pending":
+            name, version = chosen.spec.function_name, chosen.spec.version
+
+            def read() -> Any:
+                with self.store.read() as conn:
+                    return select_version(conn, name, version)
+
+            record = self.activator.wait_settled(read, SETTLE_TIMEOUT)
+            if record is None:
+                raise errors.function_not_found(self.arns.function(name, version))
+            if record.state == "Pending":
+                raise errors.not_invocable("Pending")
+            refreshed = self.targets.get(target.name, target.qualifier)
+            chosen = next(
+                (v for v in refreshed.versions if v.spec.version == version), refreshed.primary
+            )
+        if chosen.state in ("Failed", "Inactive"):
+            raise errors.not_invocable(chosen.state)
+        return chosen
+
+    # --- the async dispatcher's attempt -------------------------------------------------------
+
+    def attempt_event(self, event: QueuedEvent) -> Outcome:
+        if now_ms() - event.created_ms > MAX_EVENT_AGE_MS:
+            log.warning("lambda: async event %s dropped: older than 6 hours", event.request_id)
+            return DONE
+        try:
+            target = self.targets.get(event.function_name, event.qualifier)
+        except ResourceNotFoundError:
+            log.warning(
+                "lambda: async event %s dropped: %s no longer exists",
+                event.request_id,
+                event.invoked_arn,
+            )
+            return DONE
+        chosen = target.pick(self._rng)
+        if chosen.state == "Pending":
+            return Outcome(done=False, delay_ms=200, count_attempt=False)
+        if chosen.state in ("Failed", "Inactive"):
+            log.warning(
+                "lambda: async event %s dropped: function %s", event.request_id, chosen.state
+            )
+            return DONE
+        request = InvokeRequest(
+            request_id=event.request_id,
+            payload=event.payload,
+            invoked_function_arn=event.invoked_arn,
+        )
+        try:
+            result = self.engine.invoke(chosen.spec, request)
+        except TooManyRequestsError:
+            return Outcome(done=False, delay_ms=self._rng.randint(200, 1000), count_attempt=False)
+        if result.function_error:
+            log.info(
+                "lambda: async event %s ended with a function error (%s)",
+                event.request_id,
+                result.function_error,
+            )
+        return DONE
