@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lambdamaker.errors import ConfigError
+
 DEFAULT_PORT = 4599
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_ACCOUNT_ID = "000000000000"
@@ -33,11 +35,23 @@ class PlatformConfig:
     account_id: str = DEFAULT_ACCOUNT_ID
     region: str = DEFAULT_REGION
 
+    account_concurrency: int = 1000
+    """Concurrent executions of all functions together (Lambda's account limit). The server's
+    ``--account-concurrency`` (or ``LAMBDAMAKER_ACCOUNT_CONCURRENCY``) sets it."""
+
+    keepalive: str = "fixed"
+    """Keep-alive policy of idle execution environments: ``fixed`` (10 minutes) or ``hybrid``
+    (the hybrid histogram policy of Shahrad et al., ATC'20)."""
+
     max_clock_skew_seconds: int = 300
     """Requests signed further from now than this get ``RequestTimeTooSkewed``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
+        if self.keepalive not in ("fixed", "hybrid"):
+            raise ConfigError(f"keepalive must be 'fixed' or 'hybrid', not {self.keepalive!r}")
+        if self.account_concurrency < 1:
+            raise ConfigError("account concurrency must be at least 1")
 
     @property
     def resolved_store_url(self) -> str:

@@ -13,10 +13,15 @@ from lambdamaker.platform import Platform
 
 
 @pytest.fixture()
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    p = Platform(
-        PlatformConfig(data_dir=tmp_path / "data"), services=["s3", "iam", "sts", "lambda"]
-    )
+def account_concurrency() -> int:
+    """The account limit of the ``platform`` fixture; override it to test the limit."""
+    return 1000
+
+
+@pytest.fixture()
+def platform(tmp_path: Path, account_concurrency: int) -> Iterator[Platform]:
+    config = PlatformConfig(data_dir=tmp_path / "data", account_concurrency=account_concurrency)
+    p = Platform(config, services=["s3", "iam", "sts", "lambda"])
     p.start()
     yield p
     p.close()

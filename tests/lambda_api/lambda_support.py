@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import io
 import zipfile
 from collections.abc import Iterator
@@ -63,7 +65,11 @@ class Caller:
             region=REGION,
             account_id=ACCOUNT,
         )
-        return method(ctx, params)
+        result = method(ctx, params)
+        if inspect.iscoroutine(result):  # an operation the gateway awaits (Invoke)
+            out: dict[str, Any] = asyncio.run(result)
+            return out
+        return result
 
     def create(self, name: str, code: bytes | None = None, **params: Any) -> dict[str, Any]:
         params.setdefault("Runtime", "python3.12")

@@ -133,10 +133,10 @@ def test_provisioned_concurrency_rules(lam: Caller, fn: str) -> None:
         lam("GetProvisionedConcurrencyConfig", FunctionName=fn, Qualifier="$LATEST")
 
 
+@pytest.mark.parametrize("account_concurrency", [102])
 def test_provisioned_concurrency_without_reservation_counts_against_the_account(
-    lam: Caller, fn: str, monkeypatch: pytest.MonkeyPatch
+    lam: Caller, fn: str
 ) -> None:
-    monkeypatch.setenv("LAMBDAMAKER_ACCOUNT_CONCURRENCY", "102")
     with aws_error("InvalidParameterValueException", 400, "below its minimum value of [100]"):
         lam(
             "PutProvisionedConcurrencyConfig",

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from lambdamaker.engines.functions.environment import Environment, LogSink
 from lambdamaker.engines.functions.limits import Cgroups, UidAllocator
+from lambdamaker.engines.functions.provided_env import ProvidedEnvironment
 from lambdamaker.engines.functions.python_env import PythonEnvironment
 from lambdamaker.engines.functions.snapshot import KeyTemplate
 from lambdamaker.engines.functions.spec import FunctionSpec
@@ -81,6 +82,15 @@ class LocalBackend:
     def create_environment(
         self, spec: FunctionSpec, *, initialization_type: str = "on-demand"
     ) -> Environment:
+        if spec.runtime.startswith("provided"):
+            # A bootstrap executable under the Runtime API; same cgroups as Python environments.
+            return ProvidedEnvironment(
+                spec,
+                logs=self._logs,
+                work_dir=self._work_dir / "provided",
+                initialization_type=initialization_type,
+                cgroups=self._cgroups,
+            )
         return PythonEnvironment(
             spec,
             template=self.template_for(spec),

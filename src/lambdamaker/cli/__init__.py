@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,13 @@ from lambdamaker._version import __version__
 from lambdamaker.cli.functions_cmd import functions_app, invoke
 from lambdamaker.cli.logs_cmd import logs
 from lambdamaker.config import DEFAULT_HOST, DEFAULT_PORT, PlatformConfig
+from lambdamaker.errors import ConfigError
+
+
+class KeepAliveChoice(enum.StrEnum):
+    fixed = "fixed"
+    hybrid = "hybrid"
+
 
 app = typer.Typer(
     name="lambdamaker",
@@ -35,17 +43,34 @@ def server(
     no_auth: Annotated[
         bool, typer.Option("--no-auth", help="Skip SigV4 checks (throwaway development only).")
     ] = False,
+    keepalive: Annotated[
+        KeepAliveChoice,
+        typer.Option(help="Keep-alive of idle function environments: fixed or hybrid."),
+    ] = KeepAliveChoice.fixed,
+    account_concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Concurrent executions of all functions together (default 1000).",
+            envvar="LAMBDAMAKER_ACCOUNT_CONCURRENCY",
+        ),
+    ] = None,
 ) -> None:
     """Start the platform and serve the AWS APIs until Ctrl-C or SIGTERM."""
     from lambdamaker.server import run_server
 
-    config = PlatformConfig(
-        data_dir=data_dir or Path(".lambdamaker"),
-        host=host,
-        port=port,
-        store_url=store,
-        auth=not no_auth,
-    )
+    extra = {"account_concurrency": account_concurrency} if account_concurrency else {}
+    try:
+        config = PlatformConfig(
+            data_dir=data_dir or Path(".lambdamaker"),
+            host=host,
+            port=port,
+            store_url=store,
+            auth=not no_auth,
+            keepalive=keepalive.value,
+            **extra,  # type: ignore[arg-type]
+        )
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     run_server(config)
 
 

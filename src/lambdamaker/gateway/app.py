@@ -12,6 +12,8 @@ Invariants:
   is checked after spooling and before the provider sees the body.
 - A spooled body that no provider claimed is deleted when the request ends, including when the
   client disconnects mid-upload: nothing partial is ever committed.
+- A provider operation that is a coroutine function is awaited on the event loop; any other runs
+  in a worker thread unless the provider lists it in ``inline_operations``.
 - Every exception leaves as the service's AWS error shape; internal failures are logged with a
   traceback server-side and answered with ``InternalFailure`` (500), never a Python traceback.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import inspect
 import logging
 import os
 import time
@@ -27,7 +30,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import anyio.to_thread
 from botocore.model import OperationModel
@@ -93,6 +96,8 @@ class AwsGateway:
         self.auth = platform.config.auth
         self.protocols = {name: ServiceProtocol.for_service(name) for name in platform.providers}
         self.router = ServiceRouter(p.service_model for p in self.protocols.values())
+        self._coroutine_ops: dict[tuple[str, str], bool] = {}
+        """(service, operation) -> whether its handler is a coroutine function (asked once)."""
 
     # -- the ASGI entry point ------------------------------------------------------------------
 
@@ -219,7 +224,13 @@ class AwsGateway:
         handler = provider.operation(operation.name)
         if handler is None:
             raise protocol.not_implemented(operation)
-        if operation.name in provider.inline_operations:
+        op_key = (service, operation.name)
+        is_coroutine = self._coroutine_ops.get(op_key)
+        if is_coroutine is None:
+            is_coroutine = self._coroutine_ops[op_key] = inspect.iscoroutinefunction(handler)
+        if is_coroutine:
+            result = await cast(Callable[..., Awaitable[dict[str, Any]]], handler)(ctx, params)
+        elif operation.name in provider.inline_operations:
             result = handler(ctx, params)
         else:
             result = await anyio.to_thread.run_sync(handler, ctx, params)

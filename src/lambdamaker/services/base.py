@@ -50,6 +50,8 @@ class RequestContext:
 
 
 Operation = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+"""A provider operation. Coroutine operations have the same shape with ``async def``; the gateway
+tells them apart once per operation."""
 
 
 class Provider:
@@ -60,8 +62,9 @@ class Provider:
 
     inline_operations: ClassVar[frozenset[str]] = frozenset()
     """Operations cheap and non-blocking enough (a metadata read, no fsync, bounded output) to
-    run on the event loop. Everything else runs in a worker thread; the hop costs more than a
-    small SQLite read, so the hottest reads skip it."""
+    run on the event loop. An operation written as a coroutine function (``async def``) is
+    awaited on the loop too. Everything else runs in a worker thread; the hop costs more than a
+    small SQLite read, so the hottest paths skip it."""
 
     migrations: ClassVar[Sequence[Migration]] = ()
     """This provider's versioned schema migrations, applied by the platform at start-up."""

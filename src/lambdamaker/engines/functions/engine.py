@@ -7,6 +7,12 @@ throttle to a ``MeterSink``. ``invoke`` is blocking and thread-safe: the calling
 whole invocation, cold start included; nothing on the warm path waits for another thread, writes
 to the store, or speaks HTTP.
 
+``invoke_async`` is the same invocation for a caller on an event loop (the gateway): a warm
+idle environment that can be awaited (``invoke_async`` on the environment) is checked out of the
+pool, run and checked back in on the loop, with no thread hop; everything else (a cold start, a
+throttle, a configuration change, stopping a dead environment) goes to ``invoke`` in a worker
+thread. The pool's checkout is what keeps the two paths off one environment at once.
+
 A background thread calls ``tick`` every second when the engine runs on the system clock. Given
 a clock (tests, simulations), the engine starts no thread and the caller calls ``tick``.
 
@@ -23,14 +29,16 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import anyio.to_thread
+
 from lambdamaker.engines.functions.environment import Environment, LogSink
 from lambdamaker.engines.functions.ipc import EnvironmentGone
+from lambdamaker.engines.functions.keepalive import FixedKeepAlive
 from lambdamaker.engines.functions.keepalive_policy import KeepAlivePolicy
 from lambdamaker.engines.functions.pool import (
     Clock,
     EnvironmentPool,
     SystemClock,
-    default_keepalive,
 )
 from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
 from lambdamaker.errors import InvalidParameterValueError, TooManyRequestsError
@@ -77,7 +85,7 @@ class FunctionEngine:
         self.pool = EnvironmentPool(
             self._create_environment,
             clock=self._clock,
-            keepalive=keepalive or default_keepalive(),
+            keepalive=keepalive or FixedKeepAlive(),
             account_limit=account_concurrency,
         )
         self._closed = threading.Event()
@@ -120,6 +128,33 @@ class FunctionEngine:
             return result
         raise RuntimeError(f"no environment of {spec.qualified_arn} could take the invocation")
 
+    async def invoke_async(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
+        """``invoke`` for a caller on an event loop; warm invocations stay on the loop."""
+        lease = self.pool.acquire_idle(spec)
+        if lease is None:
+            return await anyio.to_thread.run_sync(self.invoke, spec, request)
+        env = lease.env
+        run = getattr(env, "invoke_async", None)
+        try:
+            if run is not None:
+                result: InvokeResult = await run(request)
+            else:
+                result = await anyio.to_thread.run_sync(env.invoke, request)
+        except EnvironmentGone:
+            self.pool.drop(lease)
+            await anyio.to_thread.run_sync(env.stop)
+            return await anyio.to_thread.run_sync(self.invoke, spec, request)
+        except BaseException:  # cancelled, say: no await here, the stop (if any) is inline
+            self.pool.release(lease)
+            raise
+        if not self.pool.checkin(lease):
+            await anyio.to_thread.run_sync(env.stop)
+        result.cold_start = False
+        result.init_duration_ms = None
+        if self._meter is not None:
+            self._meter.record_invocation(spec, result)
+        return result
+
     def set_reserved_concurrency(self, function_arn: str, value: int | None) -> None:
         self.pool.set_reserved(function_arn, value)
 
@@ -157,20 +192,7 @@ class FunctionEngine:
     # -- internals ------------------------------------------------------------------------------
 
     def _create_environment(self, spec: FunctionSpec, initialization_type: str) -> Environment:
-        if spec.runtime.startswith("provided"):
-            try:
-                from lambdamaker.engines.functions.provided_env import ProvidedEnvironment
-            except ImportError as exc:
-                raise InvalidParameterValueError(
-                    f"The runtime parameter of {spec.runtime} is not supported here."
-                ) from exc
-            return ProvidedEnvironment(
-                spec,
-                logs=self._logs,
-                work_dir=self._work_dir / "provided",
-                initialization_type=initialization_type,
-            )
-        if not spec.runtime.startswith("python"):
+        if not spec.runtime.startswith(("python", "provided")):
             raise InvalidParameterValueError(
                 f"The runtime parameter of {spec.runtime} is not supported here."
             )

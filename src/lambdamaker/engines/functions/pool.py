@@ -56,33 +56,6 @@ class SystemClock:
         return time.monotonic()
 
 
-class FixedIdleKeepAlive:
-    """Used only when ``keepalive.FixedKeepAlive`` cannot be imported: a fixed idle timeout."""
-
-    def __init__(self, idle_timeout_s: float = 600.0) -> None:
-        self.idle_timeout_s = idle_timeout_s
-
-    def on_invocation(self, key: str, now: float) -> None:
-        pass
-
-    def release_at(self, key: str, idle_since: float) -> float:
-        return idle_since + self.idle_timeout_s
-
-    def prewarm_at(self, key: str, now: float) -> float | None:
-        return None
-
-    def forget(self, key: str) -> None:
-        pass
-
-
-def default_keepalive() -> KeepAlivePolicy:
-    try:
-        from lambdamaker.engines.functions.keepalive import FixedKeepAlive
-    except ImportError:
-        return FixedIdleKeepAlive()
-    return FixedKeepAlive()
-
-
 @dataclass(eq=False)
 class _Slot:
     env: Environment
@@ -138,6 +111,11 @@ class EnvironmentPool:
 
     # -- invocations ----------------------------------------------------------------------------
 
+    @property
+    def keepalive(self) -> KeepAlivePolicy:
+        """The policy that decides when idle environments go and pre-warmed ones come."""
+        return self._keepalive
+
     def acquire(self, spec: FunctionSpec) -> Lease:
         """An environment for one invocation: a warm one, or a new one started here.
         Raises ``TooManyRequestsError`` when over the function's or the account's limit."""
@@ -176,9 +154,32 @@ class EnvironmentPool:
             key.slots.add(slot)
         return Lease(env, True, key, slot, fn, unreserved)
 
+    def acquire_idle(self, spec: FunctionSpec) -> Lease | None:
+        """A warm idle environment for one invocation, or None when ``acquire`` has work to do
+        (none idle, a new configuration to apply, a throttle to report, the pool closed). Never
+        starts or stops an environment, so an event loop may call it."""
+        fn = spec.function_arn
+        with self._lock:
+            if self._closed:
+                return None
+            key = self._keys.get(spec.key)
+            if key is None or not key.idle or not (key.spec is spec or key.spec == spec):
+                return None
+            if self._admit_locked(fn) is not None:
+                return None
+            self._keepalive.on_invocation(spec.key, self._clock.monotonic())
+            key.prewarm_at = None
+            slot = key.idle.pop()
+            return Lease(slot.env, False, key, slot, fn, fn not in self._reserved)
+
     def release(self, lease: Lease) -> None:
         """The invocation is over: the environment goes back, or is stopped if it is dead or
         belongs to a configuration that is no longer current."""
+        if not self.checkin(lease):
+            lease.env.stop()
+
+    def checkin(self, lease: Lease) -> bool:
+        """``release`` without the stop: False when the caller must stop the environment."""
         healthy = lease.env.alive()
         with self._lock:
             self._uncount_locked(lease._function_arn, lease._unreserved)
@@ -186,16 +187,20 @@ class EnvironmentPool:
             if healthy and key.current and not self._closed:
                 slot.idle_since = self._clock.monotonic()
                 key.idle.append(slot)
-                return
+                return True
             key.slots.discard(slot)
-        lease.env.stop()
+        return False
 
     def discard(self, lease: Lease) -> None:
         """The environment died before the invocation reached it: stop it, count nothing."""
+        self.drop(lease)
+        lease.env.stop()
+
+    def drop(self, lease: Lease) -> None:
+        """``discard`` without the stop (the caller stops the environment)."""
         with self._lock:
             self._uncount_locked(lease._function_arn, lease._unreserved)
             lease._key.slots.discard(lease._slot)
-        lease.env.stop()
 
     def _admit_locked(self, fn: str) -> TooManyRequestsError | None:
         """Count one more invocation of ``fn``, or say why it is throttled."""

@@ -19,6 +19,12 @@ What Lambda reports, and how it is told apart here:
 
 Whatever the handler printed before a crash or timeout is still logged: the log files are memfds
 the platform reads after the fact (``bootstrap/logcapture.py``).
+
+``invoke_async`` is the same invocation awaited on an event loop (the gateway's): the request is
+written and the reply awaited on the loop, with the timeout as a loop timer. Log lines, REPORT
+and the result are built by the same code as ``invoke``'s; what may block (the failure paths,
+which kill the process and ask the template how it ended, and the RSS watchdog) runs in a worker
+thread. A cancelled wait kills the environment: its reply could otherwise answer the next request.
 """
 
 from __future__ import annotations
@@ -29,8 +35,11 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import anyio.to_thread
 
 from lambdamaker.engines.functions import launch
 from lambdamaker.engines.functions.bootstrap import framing
@@ -239,16 +248,7 @@ class PythonEnvironment:
             self._release_process()
             raise EnvironmentGone(self.env_id)
         else:
-            message = [
-                framing.INVOKE,
-                request_id,
-                request.payload,
-                request.invoked_function_arn,
-                now + spec.timeout_s * 1000,
-                request.client_context,
-                request.identity,
-                request.trace_id,
-            ]
+            message = _invoke_message(request, now + spec.timeout_s * 1000)
             try:
                 proc.channel.send(message)
             except ChannelClosed:  # it died while idle: nothing was delivered
@@ -273,6 +273,68 @@ class PythonEnvironment:
                 failure = self._out_of_memory(request_id, proc, watchdog=True)
         duration_ms = (time.perf_counter() - t0) * 1000
         return self._finish(request, events, duration_ms, status, body, failure)
+
+    async def invoke_async(self, request: InvokeRequest) -> InvokeResult:
+        """``invoke`` awaited on the running event loop; same result, logs and failures."""
+        proc = self._proc
+        if self._init_error is not None or self._watchdog or self._stopped:
+            return await anyio.to_thread.run_sync(self.invoke, request)
+        spec = self.spec
+        request_id = request.request_id
+        now = _now_ms()
+        events: LogEvents = [(now, f"START RequestId: {request_id} Version: {spec.version}\n")]
+        t0 = time.perf_counter()
+        if proc is None or self._dead:  # found dead while idle: nothing was delivered
+            self._dead = True
+            await anyio.to_thread.run_sync(self._release_process)
+            raise EnvironmentGone(self.env_id)
+        try:
+            await proc.channel.send_async(_invoke_message(request, now + spec.timeout_s * 1000))
+        except ChannelClosed:  # it died while idle: nothing was delivered
+            self._dead = True
+            await anyio.to_thread.run_sync(self._release_process)
+            raise EnvironmentGone(self.env_id) from None
+        except BaseException:  # cancelled mid-send: the environment holds part of a frame
+            self._abandon()
+            raise
+        try:
+            reply = await proc.channel.recv_async(spec.timeout_s)
+        except TimeoutError:
+            return await anyio.to_thread.run_sync(
+                self._fail_async, request, events, t0, lambda: self._timeout(request_id, proc)
+            )
+        except ChannelClosed:
+            return await anyio.to_thread.run_sync(
+                self._fail_async, request, events, t0, lambda: self._crash(request_id, proc, t0)
+            )
+        except BaseException:  # cancelled: its reply would answer the next request
+            self._abandon()
+            raise
+        _, status, body, log_end, peak_kb = reply
+        if peak_kb > self._peak_kb:
+            self._peak_kb = peak_kb
+        if log_end:
+            events += read_records(proc.read_records(log_end))
+        duration_ms = (time.perf_counter() - t0) * 1000
+        return self._finish(request, events, duration_ms, status, body, None)
+
+    def _fail_async(
+        self,
+        request: InvokeRequest,
+        events: LogEvents,
+        t0: float,
+        diagnose: Callable[[], _Failure],
+    ) -> InvokeResult:
+        """The end of a failed ``invoke_async``, in a worker thread (it kills, asks, reaps)."""
+        failure = diagnose()
+        duration_ms = (time.perf_counter() - t0) * 1000
+        return self._finish(request, events, duration_ms, framing.OK, b"", failure)
+
+    def _abandon(self) -> None:
+        self._dead = True
+        proc = self._proc
+        if proc is not None:
+            proc.kill()
 
     def _finish(
         self,
@@ -411,3 +473,16 @@ class PythonEnvironment:
 
 class _OutOfMemory(Exception):
     pass
+
+
+def _invoke_message(request: InvokeRequest, deadline_ms: int) -> list[Any]:
+    return [
+        framing.INVOKE,
+        request.request_id,
+        request.payload,
+        request.invoked_function_arn,
+        deadline_ms,
+        request.client_context,
+        request.identity,
+        request.trace_id,
+    ]

@@ -1,7 +1,7 @@
 """Concurrency: reserved (per function) and provisioned (per version or alias), and
 GetAccountSettings.
 
-The account has ``limits.account_concurrency()`` concurrent executions (1,000 by default).
+The account has ``PlatformConfig.account_concurrency`` concurrent executions (1,000 by default).
 Reserving concurrency for functions must leave at least 100 unreserved (AWS's rule and message).
 Provisioned concurrency applies to a published version or an alias only, and fits inside the
 function's reservation when it has one. Settings are pushed to the engine after their commit and
@@ -48,7 +48,7 @@ class ConcurrencyOperations(LambdaBase):
     ) -> dict[str, Any]:
         name, _ = self.arns.parse_function(params["FunctionName"], allow_qualifier=False)
         value = int(params["ReservedConcurrentExecutions"])
-        limit = limits.account_concurrency()
+        limit = self.platform.config.account_concurrency
         with self.store.begin() as conn:
             self.require_function(conn, name)
             others = conn.execute(
@@ -138,7 +138,7 @@ class ConcurrencyOperations(LambdaBase):
             "Provisioned Concurrency Configs cannot be applied to unpublished function versions.",
         )
         count = int(params["ProvisionedConcurrentExecutions"])
-        limit = limits.account_concurrency()
+        limit = self.platform.config.account_concurrency
         now = now_ms()
         with self.store.begin() as conn:
             row = self.require_function(conn, name)
@@ -303,7 +303,7 @@ class ConcurrencyOperations(LambdaBase):
     # --- account ------------------------------------------------------------------------------
 
     def get_account_settings(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        limit = limits.account_concurrency()
+        limit = self.platform.config.account_concurrency
         with self.store.read() as conn:
             count = conn.execute(sa.select(sa.func.count()).select_from(functions)).scalar_one()
             code = conn.execute(

@@ -1,9 +1,9 @@
 """The provider's handle on the functions engine (``engines.functions.engine.FunctionEngine``).
 
 The engine is built in ``start()`` with its work directory under the data dir
-(``<data>/functions/engine``), the platform's log store as its log sink (``platform.logs``; a
-sink that drops lines when the platform has none), the platform's meter when there is one, the
-account concurrency limit, and the data dir as a directory functions must not see. If the
+(``<data>/functions/engine``), the platform's log store as its log sink (``platform.logs``), the
+platform's meter, the account concurrency limit and keep-alive policy of the platform's
+configuration, and the data dir as a directory functions must not see. If the
 engine cannot be built (a host without what it needs), the control plane still works:
 control-plane calls (retire, reserved and provisioned concurrency) become no-ops and Invoke
 fails with ``ServiceException``.
@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lambdamaker.engines.functions.engine import FunctionEngine
+from lambdamaker.engines.functions.keepalive import FixedKeepAlive, HybridHistogramKeepAlive
+from lambdamaker.engines.functions.keepalive_policy import KeepAlivePolicy
 from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
 from lambdamaker.services.lambda_.errors import LambdaServiceError
 
@@ -28,43 +30,34 @@ if TYPE_CHECKING:
 log = logging.getLogger("lambdamaker.lambda")
 
 
-class DiscardLogs:
-    """A ``LogSink`` that drops lines: used only when no log store is available."""
-
-    def append(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
-        return None
-
-
 class EngineLink:
     def __init__(self, platform: Platform, work_dir: Path, account_concurrency: int) -> None:
         self.platform = platform
         self.work_dir = work_dir
         self.account_concurrency = account_concurrency
         self.engine: Any = None
-        self._sink: Any = DiscardLogs()
+        self._sink = platform.logs
 
     def start(self) -> None:
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        kwargs: dict[str, Any] = {
-            "work_dir": self.work_dir,
-            "logs": self._log_sink_once(),
-            "account_concurrency": self.account_concurrency,
-            # Functions see their own code and layers, never the rest of the data dir (the
-            # database, the credentials file, other functions' code).
-            "hidden_dirs": (str(self.platform.config.data_dir.resolve()),),
-        }
-        meter = getattr(self.platform, "meter", None)
-        if meter is not None:
-            kwargs["meter"] = meter
+        keepalive: KeepAlivePolicy = (
+            HybridHistogramKeepAlive()
+            if self.platform.config.keepalive == "hybrid"
+            else FixedKeepAlive()
+        )
         try:
-            self.engine = FunctionEngine(**kwargs)
+            self.engine = FunctionEngine(
+                work_dir=self.work_dir,
+                logs=self._sink,
+                meter=self.platform.meter,
+                account_concurrency=self.account_concurrency,
+                keepalive=keepalive,
+                # Functions see their own code and layers, never the rest of the data dir (the
+                # database, the credentials file, other functions' code).
+                hidden_dirs=(str(self.platform.config.data_dir.resolve()),),
+            )
         except Exception:
             log.exception("lambda: the functions engine could not start; Invoke will fail")
-
-    def _log_sink_once(self) -> Any:
-        # The platform's log store (batched writes; read by the CloudWatch Logs provider).
-        self._sink = getattr(self.platform, "logs", None) or DiscardLogs()
-        return self._sink
 
     def close(self) -> None:
         if self.engine is not None:
@@ -84,6 +77,18 @@ class EngineLink:
                 "The functions engine is not available on this lambdamaker server."
             )
         result: InvokeResult = engine.invoke(spec, request)
+        if result.cold_start and spec.runtime.startswith("python") and result.log_stream:
+            self._note_interpreter(spec, result)
+        return result
+
+    async def invoke_async(self, spec: FunctionSpec, request: InvokeRequest) -> InvokeResult:
+        """``invoke`` for a caller on the event loop (warm invocations never leave it)."""
+        engine = self.engine
+        if engine is None:
+            raise LambdaServiceError(
+                "The functions engine is not available on this lambdamaker server."
+            )
+        result: InvokeResult = await engine.invoke_async(spec, request)
         if result.cold_start and spec.runtime.startswith("python") and result.log_stream:
             self._note_interpreter(spec, result)
         return result

@@ -9,6 +9,11 @@ Lambda's limit becomes the function error Lambda reports (``Function.ResponseSiz
 
 A function that is still Pending is waited for briefly (activation takes milliseconds here),
 then refused with AWS's ``ResourceConflictException``, as is a Failed one.
+
+``invoke`` is a coroutine: the gateway awaits it on its event loop, and a warm RequestResponse
+invocation never leaves the loop (``FunctionEngine.invoke_async``). What may block is sent to a
+worker thread: a target not in the cache (a store read), waiting for a Pending version, and
+queueing an Event (a store write).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import logging
 import random
 from typing import Any
 
+import anyio.to_thread
 import orjson
 
 from lambdamaker.engines.functions.spec import InvokeRequest, InvokeResult
@@ -91,7 +97,7 @@ def oversized_response(size: int) -> InvokeResult:
 class InvokeOperations(LambdaBase):
     _rng = random.Random()
 
-    def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, qualifier = self.arns.parse_function(params["FunctionName"], params.get("Qualifier"))
         kind = params.get("InvocationType") or "RequestResponse"
         payload = payload_bytes(params.get("Payload"))
@@ -109,23 +115,19 @@ class InvokeOperations(LambdaBase):
             payload = b"{}"
         check_payload_json(payload)
         client_context = check_client_context(params.get("ClientContext"))
-        target = self.targets.get(name, qualifier)
+        target = self.targets.cached(name, qualifier)
+        if target is None:
+            target = await anyio.to_thread.run_sync(self.targets.get, name, qualifier)
         if kind == "DryRun":
             return {"StatusCode": 204}
         if kind == "Event":
-            now = now_ms()
-            self.dispatcher.queue.enqueue(
-                request_id=ctx.request_id,
-                function_name=name,
-                qualifier=qualifier,
-                invoked_arn=target.invoked_arn,
-                payload=payload,
-                created_ms=now,
-                next_attempt_ms=now,
-            )
-            self.dispatcher.notify()
+            await anyio.to_thread.run_sync(self._enqueue, ctx.request_id, target, payload)
             return {"StatusCode": 202}
-        chosen = self._invocable(target)
+        chosen = target.pick(self._rng)
+        if chosen.state == "Pending":
+            chosen = await anyio.to_thread.run_sync(self._invocable, target, chosen)
+        else:
+            chosen = self._invocable(target, chosen)
         request = InvokeRequest(
             request_id=ctx.request_id,
             payload=payload,
@@ -133,7 +135,7 @@ class InvokeOperations(LambdaBase):
             client_context=client_context,
             tail_logs=params.get("LogType") == "Tail",
         )
-        result = self.engine.invoke(chosen.spec, request)
+        result = await self.engine.invoke_async(chosen.spec, request)
         if len(result.payload) > limits.RESPONSE_PAYLOAD_LIMIT:
             tail = result.log_tail
             result = oversized_response(len(result.payload))
@@ -149,9 +151,22 @@ class InvokeOperations(LambdaBase):
             out["LogResult"] = base64.b64encode(result.log_tail[-limits.LOG_TAIL_BYTES :]).decode()
         return out
 
-    def _invocable(self, target: Target) -> VersionTarget:
-        """The version to run, once it is not Pending (waits briefly for activation)."""
-        chosen = target.pick(self._rng)
+    def _enqueue(self, request_id: str, target: Target, payload: bytes) -> None:
+        now = now_ms()
+        self.dispatcher.queue.enqueue(
+            request_id=request_id,
+            function_name=target.name,
+            qualifier=target.qualifier,
+            invoked_arn=target.invoked_arn,
+            payload=payload,
+            created_ms=now,
+            next_attempt_ms=now,
+        )
+        self.dispatcher.notify()
+
+    def _invocable(self, target: Target, chosen: VersionTarget) -> VersionTarget:
+        """``chosen`` (picked from ``target``), once it is not Pending (waits briefly for
+        activation: blocking, so not on the event loop when it is Pending)."""
         if chosen.state == "Pending":
             name, version = chosen.spec.function_name, chosen.spec.version
 

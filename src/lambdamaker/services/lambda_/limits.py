@@ -5,8 +5,6 @@ https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
 
 from __future__ import annotations
 
-import os
-
 SYNC_PAYLOAD_LIMIT = 6 * 1024 * 1024
 """Request payload of a RequestResponse invocation: 6 MB (6,291,456 bytes)."""
 ASYNC_PAYLOAD_LIMIT = 1024 * 1024
@@ -39,16 +37,6 @@ DEFAULT_TIMEOUT = 3
 DEFAULT_EPHEMERAL = 512
 
 MINIMUM_UNRESERVED_CONCURRENCY = 100
-
-
-def account_concurrency() -> int:
-    """The account's concurrency limit: 1,000 as on AWS, or ``LAMBDAMAKER_ACCOUNT_CONCURRENCY``."""
-    raw = os.environ.get("LAMBDAMAKER_ACCOUNT_CONCURRENCY", "")
-    try:
-        value = int(raw)
-    except ValueError:
-        return 1000
-    return value if value > 0 else 1000
 
 
 PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13")

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import orjson
 import sqlalchemy as sa
 
-from lambdamaker.services.lambda_ import limits
 from lambdamaker.services.lambda_.aliases import AliasOperations
 from lambdamaker.services.lambda_.arns import Arns
 from lambdamaker.services.lambda_.code import CodeStore
@@ -70,7 +69,7 @@ class LambdaProvider(
         )
         self.activator = Activator(platform.store, self.code, self.targets.invalidate)
         self.engine = EngineLink(
-            platform, self.functions_dir / "engine", limits.account_concurrency()
+            platform, self.functions_dir / "engine", platform.config.account_concurrency
         )
         self.dispatcher = EventDispatcher(EventQueue(platform.store), self.attempt_event)
 

@@ -102,6 +102,14 @@ class TargetCache:
                 self._entries[key] = target
         return target
 
+    def cached(self, name: str, qualifier: str | None) -> Target | None:
+        """The cached target while it is fresh; None when ``get`` would read the store (so an
+        event loop can send that read to a thread)."""
+        target = self._entries.get((name, qualifier))
+        if target is not None and target.refresh_at > self.clock():
+            return target
+        return None
+
     # --- loading ------------------------------------------------------------------------------
 
     def _load(self, name: str, qualifier: str | None) -> Target:
