@@ -17,6 +17,7 @@ import os
 import sys
 from typing import Any
 
+from lambdamaker.engines.functions.contract import lambda_environment
 from lambdamaker.engines.functions.spec import FunctionSpec
 
 RUNTIME_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap")
@@ -61,34 +62,17 @@ def environ(spec: FunctionSpec, *, initialization_type: str = "on-demand") -> di
         "TZ": ":UTC",
         "PYTHONPATH": RUNTIME_DIR,
     }
-    if spec.endpoint_url:
-        env["AWS_ENDPOINT_URL"] = spec.endpoint_url
-    env.update(spec.environment)
-    env.update(
-        {
-            "_HANDLER": spec.handler,
-            "AWS_REGION": spec.region,
-            "AWS_DEFAULT_REGION": spec.region,
+    return lambda_environment(
+        spec,
+        base=env,
+        log_group=log_group(spec),
+        log_stream="",
+        initialization_type=initialization_type,
+        extra={
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": log_group(spec),
-            "AWS_LAMBDA_LOG_STREAM_NAME": "",
-            "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
-            "LAMBDA_TASK_ROOT": task_root,
             "LAMBDA_RUNTIME_DIR": RUNTIME_DIR,
-        }
+        },
     )
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        env.pop(name, None)
-    if spec.credentials is not None:
-        key, secret, token = spec.credentials
-        env["AWS_ACCESS_KEY_ID"] = key
-        env["AWS_SECRET_ACCESS_KEY"] = secret
-        if token:
-            env["AWS_SESSION_TOKEN"] = token
-    return env
 
 
 def launch_params(

@@ -15,6 +15,7 @@ import secrets
 import time
 from pathlib import Path
 
+from lambdamaker.engines.functions.contract import lambda_environment
 from lambdamaker.engines.functions.spec import FunctionSpec
 
 
@@ -55,34 +56,17 @@ def runtime_environment(
         "TZ": ":UTC",
         "TMPDIR": tmp_dir,
     }
-    if spec.endpoint_url:
-        env["AWS_ENDPOINT_URL"] = spec.endpoint_url
-    env.update(spec.environment)
-    env.update(
-        {
-            "_HANDLER": spec.handler,
-            "AWS_REGION": spec.region,
-            "AWS_DEFAULT_REGION": spec.region,
-            "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
-            "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
-            "AWS_LAMBDA_RUNTIME_API": runtime_api,
-            "LAMBDA_TASK_ROOT": spec.code_dir,
-            "LAMBDAMAKER_LAYER_DIRS": ":".join(layers),
-        }
-    )
+    extra = {"AWS_LAMBDA_RUNTIME_API": runtime_api, "LAMBDAMAKER_LAYER_DIRS": ":".join(layers)}
     if layers:
-        env["LAMBDAMAKER_OPT_DIR"] = layers[0]
-    if spec.credentials is not None:
-        key, secret, token = spec.credentials
-        env["AWS_ACCESS_KEY_ID"] = key
-        env["AWS_SECRET_ACCESS_KEY"] = secret
-        if token:
-            env["AWS_SESSION_TOKEN"] = token
-    return env
+        extra["LAMBDAMAKER_OPT_DIR"] = layers[0]
+    return lambda_environment(
+        spec,
+        base=env,
+        log_group=log_group,
+        log_stream=log_stream,
+        initialization_type=initialization_type,
+        extra=extra,
+    )
 
 
 def trace_id() -> str:

@@ -43,6 +43,13 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from lambdamaker.engines.functions.contract import (
+    INIT_TIMEOUT_S,
+    TAIL_BYTES,
+    WATCHDOG_INTERVAL_S,
+    error_document,
+    exit_message,
+)
 from lambdamaker.engines.functions.environment import LogSink
 from lambdamaker.engines.functions.limits import Cgroups, EnvCgroup, rss_kb
 from lambdamaker.engines.functions.process_output import LogEvents, OutputPump, exit_descriptor
@@ -57,23 +64,8 @@ from lambdamaker.engines.functions.runtime_api import (
     Invocation,
     Outcome,
     RuntimeAPIServer,
-    error_document,
 )
 from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
-
-INIT_TIMEOUT_S = 10.0
-WATCHDOG_INTERVAL_S = 0.05
-TAIL_BYTES = 4096
-_SIGNAL_NAMES = {
-    signal.SIGKILL: "killed",
-    signal.SIGTERM: "terminated",
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGABRT: "aborted",
-    signal.SIGINT: "interrupt",
-    signal.SIGBUS: "bus error",
-    signal.SIGILL: "illegal instruction",
-    signal.SIGFPE: "floating point exception",
-}
 
 
 class ProvidedEnvironment:
@@ -378,12 +370,7 @@ class ProvidedEnvironment:
 
     def _exit_message(self) -> str:
         code = self._proc.returncode if self._proc is not None else None
-        if code is None or code == 0:
-            return "Runtime exited without providing a reason"
-        if code < 0:
-            name = _SIGNAL_NAMES.get(signal.Signals(-code), signal.Signals(-code).name)
-            return f"Runtime exited with error: signal: {name}"
-        return f"Runtime exited with error: exit status {code}"
+        return exit_message(0 if code is None else code)
 
     # -- helpers ----------------------------------------------------------------------------------
 

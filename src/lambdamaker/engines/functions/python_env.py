@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -41,9 +40,15 @@ from typing import Any
 
 import anyio.to_thread
 
-from lambdamaker.engines.functions import launch
+from lambdamaker.engines.functions import contract, launch
 from lambdamaker.engines.functions.bootstrap import framing
 from lambdamaker.engines.functions.bootstrap.logcapture import read_records
+from lambdamaker.engines.functions.contract import (
+    INIT_TIMEOUT_S,
+    TAIL_BYTES,
+    WATCHDOG_INTERVAL_S,
+    error_document,
+)
 from lambdamaker.engines.functions.environment import LogSink
 from lambdamaker.engines.functions.ipc import ChannelClosed, EnvironmentGone
 from lambdamaker.engines.functions.limits import Cgroups, rss_kb
@@ -51,42 +56,16 @@ from lambdamaker.engines.functions.snapshot import KeyTemplate
 from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
 from lambdamaker.engines.functions.zygote import EnvProcess
 
-TAIL_BYTES = 4096
-INIT_TIMEOUT_S = 10.0
-WATCHDOG_INTERVAL_S = 0.05
-_SIGNAL_NAMES = {
-    signal.SIGKILL: "killed",
-    signal.SIGTERM: "terminated",
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGABRT: "aborted",
-    signal.SIGINT: "interrupt",
-    signal.SIGBUS: "bus error",
-    signal.SIGILL: "illegal instruction",
-    signal.SIGFPE: "floating point exception",
-}
 LogEvents = list[tuple[int, str]]
 
 
-def platform_error(error_type: str, message: str) -> bytes:
-    """The JSON Lambda itself writes for platform errors (``errorType`` first)."""
-    return json.dumps({"errorType": error_type, "errorMessage": message}).encode()
-
-
 def exit_message(status: int | None) -> str:
+    """Lambda's words for an environment process that ended with wait ``status``."""
     if status is None:
-        return "Runtime exited with error: signal: killed"
+        return contract.exit_message(None)
     if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        try:
-            name = _SIGNAL_NAMES.get(signal.Signals(sig), signal.Signals(sig).name)
-        except ValueError:
-            name = f"signal {sig}"
-        core = " (core dumped)" if os.WCOREDUMP(status) else ""
-        return f"Runtime exited with error: signal: {name}{core}"
-    code = os.waitstatus_to_exitcode(status)
-    if code == 0:
-        return "Runtime exited without providing a reason"
-    return f"Runtime exited with error: exit status {code}"
+        return contract.exit_message(-os.WTERMSIG(status), core_dumped=os.WCOREDUMP(status))
+    return contract.exit_message(os.waitstatus_to_exitcode(status))
 
 
 def _now_ms() -> int:
@@ -432,7 +411,7 @@ class PythonEnvironment:
             return _Failure(error_type, self._init_error, [], status)
         message = f"RequestId: {request_id} Error: {self._init_message}"
         lines = [(_now_ms(), f"{message}\n{error_type}\n")]
-        return _Failure(error_type, platform_error(error_type, message), lines, status)
+        return _Failure(error_type, error_document(error_type, message), lines, status)
 
     def _timeout(self, request_id: str, proc: EnvProcess) -> _Failure:
         proc.kill()
@@ -440,7 +419,7 @@ class PythonEnvironment:
         stamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         lines = self._leftover_lines(proc)
         lines.append((_now_ms(), f"{stamp} {request_id} Task timed out after {seconds} seconds\n"))
-        body = platform_error(
+        body = error_document(
             "Sandbox.Timedout",
             f"RequestId: {request_id} Error: Task timed out after {seconds} seconds",
         )
@@ -454,7 +433,7 @@ class PythonEnvironment:
         message = exit_message(status)
         lines = self._leftover_lines(proc)
         lines.append((_now_ms(), f"RequestId: {request_id} Error: {message}\nRuntime.ExitError\n"))
-        body = platform_error("Runtime.ExitError", f"RequestId: {request_id} Error: {message}")
+        body = error_document("Runtime.ExitError", f"RequestId: {request_id} Error: {message}")
         return _Failure(
             "Runtime.ExitError", body, lines, "Status: error\tError Type: Runtime.ExitError"
         )
@@ -465,7 +444,7 @@ class PythonEnvironment:
         lines.append(
             (_now_ms(), f"RequestId: {request_id} Error: {message}\nRuntime.OutOfMemory\n")
         )
-        body = platform_error("Runtime.OutOfMemory", f"RequestId: {request_id} Error: {message}")
+        body = error_document("Runtime.OutOfMemory", f"RequestId: {request_id} Error: {message}")
         return _Failure(
             "Runtime.OutOfMemory", body, lines, "Status: error\tError Type: Runtime.OutOfMemory"
         )

@@ -39,6 +39,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from lambdamaker.engines.functions.contract import error_document
 from lambdamaker.engines.functions.runtime_http import BadRequestError, Connection, Request
 
 _log = logging.getLogger(__name__)
@@ -90,13 +91,6 @@ class Invocation:
 
 
 _COMPACT = (",", ":")
-
-
-def error_document(error_type: str, message: str) -> bytes:
-    """The JSON Lambda itself writes for platform errors: compact, ``errorType`` first."""
-    return json.dumps(
-        {"errorType": error_type, "errorMessage": message}, separators=_COMPACT
-    ).encode()
 
 
 def _error_body(error_type: str, message: str) -> bytes:
