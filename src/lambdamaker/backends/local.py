@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from lambdamaker.engines.functions.bootstrap.template import runtime_paths as host_runtime_paths
 from lambdamaker.engines.functions.environment import Environment, LogSink
 from lambdamaker.engines.functions.limits import Cgroups, UidAllocator
 from lambdamaker.engines.functions.provided_env import ProvidedEnvironment
@@ -83,13 +84,24 @@ class LocalBackend:
         self, spec: FunctionSpec, *, initialization_type: str = "on-demand"
     ) -> Environment:
         if spec.runtime.startswith("provided"):
-            # A bootstrap executable under the Runtime API; same cgroups as Python environments.
+            # A bootstrap executable under the Runtime API; same cgroups and, as root, the
+            # same sandbox as Python environments (a uid per function, private /tmp, masks).
+            sandbox = None
+            if self._uids is not None and self.sandbox_mode() != "none":
+                uid = self._uids.uid_for(spec.function_arn)
+                sandbox = {
+                    "uid": uid,
+                    "gid": uid,
+                    "runtime": host_runtime_paths(),
+                    "hide": self._hide,
+                }
             return ProvidedEnvironment(
                 spec,
                 logs=self._logs,
                 work_dir=self._work_dir / "provided",
                 initialization_type=initialization_type,
                 cgroups=self._cgroups,
+                sandbox=sandbox,
             )
         return PythonEnvironment(
             spec,

@@ -37,11 +37,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from lambdamaker.engines.functions.contract import (
     INIT_TIMEOUT_S,
@@ -67,6 +69,8 @@ from lambdamaker.engines.functions.runtime_api import (
 )
 from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
 
+SANDBOX_EXEC = str(Path(__file__).parent / "bootstrap" / "sandbox_exec.py")
+
 
 class ProvidedEnvironment:
     """One ``provided.*`` execution environment (implements ``environment.Environment``)."""
@@ -80,11 +84,16 @@ class ProvidedEnvironment:
         initialization_type: str = "on-demand",
         init_timeout_s: float = INIT_TIMEOUT_S,
         cgroups: Cgroups | None = None,
+        sandbox: dict[str, Any] | None = None,
     ) -> None:
         """``initialization_type`` is ``AWS_LAMBDA_INITIALIZATION_TYPE`` (``on-demand`` or
         ``provisioned-concurrency``); ``init_timeout_s`` bounds how long ``start`` waits;
-        ``cgroups`` (the engine's) enforces MemorySize, else an RSS watchdog does."""
+        ``cgroups`` (the engine's) enforces MemorySize, else an RSS watchdog does.
+        ``sandbox`` (``uid``, ``gid``, ``runtime``, ``hide``; from a root backend) runs the
+        bootstrap in the same sandbox as Python environments: its own mount namespace with a
+        private ``/tmp`` of EphemeralStorage, only its own code visible, the function's uid."""
         self.spec = spec
+        self._sandbox = sandbox
         self._cgroups = cgroups
         self._cgroup: EnvCgroup | None = None
         self._watchdog = False
@@ -133,13 +142,22 @@ class ProvidedEnvironment:
             runtime_api=server.address,
             log_group=self.log_group,
             log_stream=self.log_stream,
-            tmp_dir=str(tmp),
+            tmp_dir="/tmp" if self._sandbox else str(tmp),
             initialization_type=self._initialization_type,
         )
+        command = [str(bootstrap)]
+        if self._sandbox is not None:
+            params = {
+                **self._sandbox,
+                "tmp_mb": int(self.spec.ephemeral_storage_mb),
+                "private": [self.spec.code_dir, *self.spec.layer_dirs],
+                "cwd": self.spec.code_dir,
+            }
+            command = [sys.executable, "-I", SANDBOX_EXEC, json.dumps(params), *command]
         read_fd, write_fd = os.pipe()
         try:
             self._proc = subprocess.Popen(
-                [str(bootstrap)],
+                command,
                 cwd=self.spec.code_dir,
                 env=env,
                 stdin=subprocess.DEVNULL,
