@@ -1,0 +1,25 @@
+"""``EventsProvider``: EventBridge (json protocol, ``AWSEvents``) over the store.
+
+Supported: CreateEventBus, DeleteEventBus, DescribeEventBus, ListEventBuses (``buses``);
+PutRule, DescribeRule, ListRules, DeleteRule, EnableRule, DisableRule, TestEventPattern
+(``rules``, patterns compiled by ``engines.events.patterns``); PutTargets, RemoveTargets,
+ListTargetsByRule (``targets``, stored only); PutEvents (``put_events``, events committed to a
+durable log). Not yet: delivering events to targets, running schedules, tags, permissions,
+archives, replays, connections and API destinations.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from lambdamaker.services.events.buses import BusOperations
+from lambdamaker.services.events.put_events import PutEventsOperations
+from lambdamaker.services.events.rules import RuleOperations
+from lambdamaker.services.events.tables import MIGRATIONS
+from lambdamaker.services.events.targets import TargetOperations
+from lambdamaker.store import Migration
+
+
+class EventsProvider(PutEventsOperations, TargetOperations, RuleOperations, BusOperations):
+    service = "events"
+    migrations: ClassVar[tuple[Migration, ...]] = MIGRATIONS
