@@ -15,6 +15,7 @@ PROVIDERS: dict[str, str] = {
     "sts": "lambdamaker.services.sts:StsProvider",
     "lambda": "lambdamaker.services.lambda_:LambdaProvider",
     "logs": "lambdamaker.services.logs:LogsProvider",
+    "sqs": "lambdamaker.services.sqs:SqsProvider",
     "sns": "lambdamaker.services.sns:SnsProvider",
     "events": "lambdamaker.services.events:EventsProvider",
 }

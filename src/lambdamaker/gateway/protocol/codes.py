@@ -62,6 +62,9 @@ _BY_PROTOCOL = {
 
 _SERVICE_OVERRIDES: dict[str, dict[str, tuple[str, int] | bool]] = {
     "s3": {"check_enums": False},
+    # SQS answers unknown attribute names itself (InvalidAttributeName), and accepts message
+    # system attributes in ReceiveMessage's deprecated AttributeNames, whose model enum omits them.
+    "sqs": {"check_enums": False},
     # Lambda: "Could not parse request body into json".
     "lambda": {"malformed": ("InvalidRequestContentException", 400)},
     # IAM models its own InvalidInput error for unparseable values.
