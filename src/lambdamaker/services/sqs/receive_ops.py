@@ -23,6 +23,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -301,6 +302,20 @@ class ReceiveOperations(SqsBase):
                 self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
 
     def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._run_batch(
+            ctx,
+            params,
+            lambda conn, queue, entry: self._delete(conn, queue, entry["ReceiptHandle"]),
+        )
+
+    def _run_batch(
+        self,
+        ctx: RequestContext,
+        params: dict[str, Any],
+        apply: Callable[[Connection, Queue, dict[str, Any]], None],
+    ) -> dict[str, Any]:
+        """Apply ``apply`` to each entry in one transaction; an entry that fails (before it
+        changes anything) is reported in ``Failed`` and the others still apply."""
         entries = list(params.get("Entries") or [])
         check_batch_ids(entries)
         successful, failed = [], []
@@ -308,7 +323,7 @@ class ReceiveOperations(SqsBase):
             queue = self.queue_of(conn, ctx, params["QueueUrl"])
             for entry in entries:
                 try:
-                    self._delete(conn, queue, entry["ReceiptHandle"])
+                    apply(conn, queue, entry)
                     successful.append({"Id": entry["Id"]})
                 except ServiceError as exc:
                     failed.append(
@@ -358,24 +373,10 @@ class ReceiveOperations(SqsBase):
     def change_message_visibility_batch(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        entries = list(params.get("Entries") or [])
-        check_batch_ids(entries)
-        successful, failed = [], []
-        with self.platform.store.begin() as conn:
-            queue = self.queue_of(conn, ctx, params["QueueUrl"])
-            for entry in entries:
-                try:
-                    self._change_visibility(
-                        conn, queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)
-                    )
-                    successful.append({"Id": entry["Id"]})
-                except ServiceError as exc:
-                    failed.append(
-                        {
-                            "Id": entry["Id"],
-                            "SenderFault": True,
-                            "Code": exc.code,
-                            "Message": exc.message,
-                        }
-                    )
-        return {"Successful": successful, "Failed": failed}
+        return self._run_batch(
+            ctx,
+            params,
+            lambda conn, queue, entry: self._change_visibility(
+                conn, queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)
+            ),
+        )
