@@ -14,6 +14,16 @@ DEFAULT_ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-1"
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
 @dataclass(frozen=True)
 class PlatformConfig:
     """Everything the platform needs to start. Everything it keeps lives under ``data_dir``."""
@@ -46,12 +56,20 @@ class PlatformConfig:
     max_clock_skew_seconds: int = 300
     """Requests signed further from now than this get ``RequestTimeTooSkewed``."""
 
+    async_retry_scale: float = field(
+        default_factory=lambda: _env_float("LAMBDAMAKER_ASYNC_RETRY_SCALE", 1.0)
+    )
+    """Scales Lambda's async retry delays (about 1 and 2 minutes) and event ages, for
+    development and tests: 0.01 retries after 0.6 s and 1.2 s. 1 behaves as AWS does."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
         if self.keepalive not in ("fixed", "hybrid"):
             raise ConfigError(f"keepalive must be 'fixed' or 'hybrid', not {self.keepalive!r}")
         if self.account_concurrency < 1:
             raise ConfigError("account concurrency must be at least 1")
+        if not self.async_retry_scale > 0:
+            raise ConfigError("async retry scale must be greater than 0")
 
     @property
     def resolved_store_url(self) -> str:

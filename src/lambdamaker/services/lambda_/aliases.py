@@ -17,6 +17,7 @@ from lambdamaker.services.base import RequestContext
 from lambdamaker.services.lambda_ import errors
 from lambdamaker.services.lambda_.arns import LATEST
 from lambdamaker.services.lambda_.base import LambdaBase
+from lambdamaker.services.lambda_.event_config import delete_event_config
 from lambdamaker.services.lambda_.paging import page
 from lambdamaker.services.lambda_.records import (
     AliasRecord,
@@ -170,6 +171,7 @@ class AliasOperations(LambdaBase):
             conn.execute(
                 sa.delete(aliases).where(aliases.c.function_name == name, aliases.c.name == alias)
             )
+            delete_event_config(conn, name, alias)
             if had_provisioned:
                 version = record.function_version
                 self.store.after_commit(conn, lambda: self.push_provisioned(name, version, 0))

@@ -14,8 +14,9 @@ Retry policy (``outcome`` of an attempt) is data on the row, kept open for the e
 ``attempts`` counts attempts that reached the function or failed in the platform,
 ``next_attempt_ms`` defers an event. Throttled attempts (429 from the engine) are deferred
 without counting, as Lambda retries throttles for up to the event's maximum age (6 hours).
-Function errors end the event for now; Lambda's two retries with backoff and the on-failure
-destinations are added by the events issue.
+Function errors are retried per the function's event invoke config (``event_config``), and an
+outcome may carry ``finish``: work (destination deliveries) done in the same transaction that
+deletes the event, so a delivery is committed exactly when the event is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from lambdamaker.services.lambda_.tables import events
 from lambdamaker.store import Store
@@ -37,7 +39,6 @@ log = logging.getLogger("lambdamaker.lambda")
 
 LEASE_MS = 16 * 60 * 1000
 """Longer than the longest function timeout (900 s) plus start-up."""
-MAX_EVENT_AGE_MS = 6 * 3600 * 1000
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Outcome:
     done: bool
     delay_ms: int = 0
     count_attempt: bool = True
+    finish: Callable[[Connection], None] | None = None
+    """Run inside the transaction that deletes a done event (destination deliveries)."""
 
 
 DONE = Outcome(done=True)
@@ -160,8 +163,10 @@ class EventQueue:
             for r in rows
         ]
 
-    def complete(self, event_id: int) -> None:
+    def complete(self, event_id: int, finish: Callable[[Connection], None] | None = None) -> None:
         with self.store.begin() as conn:
+            if finish is not None:
+                finish(conn)
             conn.execute(sa.delete(events).where(events.c.id == event_id))
 
     def defer(self, event_id: int, next_attempt_ms: int, attempts: int) -> None:
@@ -271,7 +276,7 @@ class EventDispatcher:
                 if self._stopping:
                     return  # the engine is going away under us: leave it leased for a restart
             if outcome.done:
-                self.queue.complete(event.id)
+                self.queue.complete(event.id, outcome.finish)
             else:
                 attempts = event.attempts + (1 if outcome.count_attempt else 0)
                 self.queue.defer(event.id, self.now_ms() + outcome.delay_ms, attempts)

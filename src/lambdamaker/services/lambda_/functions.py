@@ -30,6 +30,7 @@ from lambdamaker.services.lambda_.configuration import (
     resolve_layers,
     updated_config,
 )
+from lambdamaker.services.lambda_.event_config import delete_event_config
 from lambdamaker.services.lambda_.paging import page
 from lambdamaker.services.lambda_.records import (
     VersionRecord,
@@ -41,6 +42,7 @@ from lambdamaker.services.lambda_.records import (
 )
 from lambdamaker.services.lambda_.tables import (
     aliases,
+    event_configs,
     events,
     functions,
     provisioned,
@@ -379,7 +381,7 @@ class FunctionOperations(LambdaBase):
                 sa.select(versions.c.code_blob).where(versions.c.function_name == name)
             ).scalars()
         )
-        for table in (versions, aliases, provisioned):
+        for table in (versions, aliases, provisioned, event_configs):
             conn.execute(sa.delete(table).where(table.c.function_name == name))
         conn.execute(sa.delete(events).where(events.c.function_name == name))
         conn.execute(sa.delete(functions).where(functions.c.name == name))
@@ -416,5 +418,6 @@ class FunctionOperations(LambdaBase):
                 provisioned.c.function_name == name, provisioned.c.qualifier == version
             )
         )
+        delete_event_config(conn, name, version)
         self._discard_unreferenced(conn, {record.code_blob})
         self.retire_after_commit(conn, name, version)

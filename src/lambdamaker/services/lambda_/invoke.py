@@ -36,10 +36,11 @@ from lambdamaker.errors import (
 from lambdamaker.gateway.protocol.body import Body
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.lambda_ import errors, limits
-from lambdamaker.services.lambda_.base import SETTLE_TIMEOUT, LambdaBase
+from lambdamaker.services.lambda_.base import SETTLE_TIMEOUT
+from lambdamaker.services.lambda_.destinations import DestinationOperations
 from lambdamaker.services.lambda_.errors import InvalidRequestContentError, RequestTooLargeError
-from lambdamaker.services.lambda_.events import DONE, MAX_EVENT_AGE_MS, Outcome, QueuedEvent
-from lambdamaker.services.lambda_.records import now_ms, select_version
+from lambdamaker.services.lambda_.events import DONE, Outcome, QueuedEvent
+from lambdamaker.services.lambda_.records import select_version
 from lambdamaker.services.lambda_.targets import Target, VersionTarget
 
 log = logging.getLogger("lambdamaker.lambda")
@@ -94,7 +95,7 @@ def oversized_response(size: int) -> InvokeResult:
     )
 
 
-class InvokeOperations(LambdaBase):
+class InvokeOperations(DestinationOperations):
     _rng = random.Random()
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +153,7 @@ class InvokeOperations(LambdaBase):
         return out
 
     def _enqueue(self, request_id: str, target: Target, payload: bytes) -> None:
-        now = now_ms()
+        now = self.dispatcher.now_ms()
         self.dispatcher.queue.enqueue(
             request_id=request_id,
             function_name=target.name,
@@ -190,9 +191,10 @@ class InvokeOperations(LambdaBase):
     # --- the async dispatcher's attempt -------------------------------------------------------
 
     def attempt_event(self, event: QueuedEvent) -> Outcome:
-        if now_ms() - event.created_ms > MAX_EVENT_AGE_MS:
-            log.warning("lambda: async event %s dropped: older than 6 hours", event.request_id)
-            return DONE
+        config = self.event_config(event)
+        if self.event_expired(event, config):
+            log.warning("lambda: async event %s is older than its maximum age", event.request_id)
+            return self.give_up(event, config, "EventAgeExceeded", event.attempts)
         try:
             target = self.targets.get(event.function_name, event.qualifier)
         except ResourceNotFoundError:
@@ -225,4 +227,4 @@ class InvokeOperations(LambdaBase):
                 event.request_id,
                 result.function_error,
             )
-        return DONE
+        return self.after_attempt(event, config, result, chosen.spec.version)

@@ -14,6 +14,7 @@ from lambdamaker.services.lambda_.arns import Arns
 from lambdamaker.services.lambda_.code import CodeStore
 from lambdamaker.services.lambda_.concurrency import ConcurrencyOperations
 from lambdamaker.services.lambda_.engine_link import EngineLink
+from lambdamaker.services.lambda_.event_config import EventConfigOperations
 from lambdamaker.services.lambda_.events import EventDispatcher, EventQueue
 from lambdamaker.services.lambda_.invoke import InvokeOperations
 from lambdamaker.services.lambda_.layers import LayerOperations
@@ -37,6 +38,7 @@ class LambdaProvider(
     ConcurrencyOperations,
     PermissionOperations,
     InvokeOperations,
+    EventConfigOperations,
 ):
     """AWS Lambda (``lambda``, API version 2015-03-31) on the platform's store and engine."""
 
@@ -52,6 +54,7 @@ class LambdaProvider(
             "GetLayerVersion",
             "GetLayerVersionByArn",
             "GetAccountSettings",
+            "GetFunctionEventInvokeConfig",
         }
     )
 

@@ -13,6 +13,8 @@ Invariants:
   version keeps the token it was published from, so PublishVersion can tell "nothing changed".
 - Async events (``lambda_events``) are committed before Invoke answers 202 and deleted only
   after their attempt ended: a crash in between runs the event again (at-least-once).
+- ``lambda_event_configs`` holds one FunctionEventInvokeConfig per (function, qualifier), the
+  qualifier ``$LATEST`` for an unqualified function; ``config`` is its JSON in API member names.
 """
 
 from __future__ import annotations
@@ -118,6 +120,15 @@ events = sa.Table(
     sa.Index("ix_lambda_events_due", "next_attempt_ms", "id"),
 )
 
+event_configs = sa.Table(
+    "lambda_event_configs",
+    metadata,
+    sa.Column("function_name", sa.String(64), primary_key=True),
+    sa.Column("qualifier", sa.String(128), primary_key=True),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("last_modified_ms", sa.BigInteger, nullable=False),
+)
+
 role_keys = sa.Table(
     "lambda_role_keys",
     metadata,
@@ -141,5 +152,11 @@ MIGRATIONS = (
             role_keys,
         ),
         "functions, versions, aliases, layers, provisioned concurrency, async events, role keys",
+    ),
+    Migration(
+        "lambda",
+        2,
+        create_tables(event_configs),
+        "async invocation configs (retries, event age, destinations)",
     ),
 )
