@@ -1,8 +1,8 @@
 """Publish and PublishBatch: validation, and the durable record of each accepted message.
 
-Delivery (fan-out to SQS, Lambda and http/https with filter policies, retries and SNS
-envelopes) is not here yet: an accepted message is stored in ``sns_messages`` with
-``delivered = false`` in the same transaction that answers 2xx, for the delivery loop to drain.
+An accepted message is stored in ``sns_messages`` with ``delivered = false`` in the same
+transaction that answers 2xx; after the commit the delivery dispatcher (``delivery``) is woken
+to fan it out.
 
 Validation follows SNS: a message is non-empty and, with its attributes, at most 256 KiB;
 ``MessageStructure=json`` needs a JSON object with a ``default`` string; attribute types are
@@ -28,6 +28,7 @@ from lambdamaker.errors import ServiceError
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.sns import tables as t
 from lambdamaker.services.sns.common import SnsBase, check_topic_arn, invalid, load_attributes
+from lambdamaker.services.sns.delivery import Delivery
 
 MAX_MESSAGE_BYTES = 262_144
 MAX_BATCH = 10
@@ -159,6 +160,8 @@ def _record(conn: Connection, values: dict[str, Any], fifo: bool) -> dict[str, s
 
 
 class PublishOperations(SnsBase):
+    delivery: Delivery
+
     def _publish_topic(
         self, conn: Connection, ctx: RequestContext, params: dict[str, Any]
     ) -> Row[Any]:
@@ -172,7 +175,9 @@ class PublishOperations(SnsBase):
     def publish(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.begin() as conn:
             topic = self._publish_topic(conn, ctx, params)
-            return _record(conn, _validate(params, topic), topic.fifo)
+            out = _record(conn, _validate(params, topic), topic.fifo)
+        self.delivery.notify()
+        return out
 
     def publish_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries: list[dict[str, Any]] = list(params.get("PublishBatchRequestEntries") or [])
@@ -222,4 +227,6 @@ class PublishOperations(SnsBase):
                     )
                     continue
                 successful.append({"Id": entry["Id"], **_record(conn, values, topic.fifo)})
+        if successful:
+            self.delivery.notify()
         return {"Successful": successful, "Failed": failed}

@@ -38,6 +38,7 @@ from lambdamaker.services.sns.common import (
     load_attributes,
     page_after,
 )
+from lambdamaker.services.sns.delivery import Delivery
 
 PROTOCOLS = ("lambda", "sqs", "http", "https")
 SUBSCRIPTION_ATTRIBUTES = frozenset(
@@ -102,6 +103,8 @@ def _listed(row: Row[Any]) -> dict[str, str]:
 
 
 class SubscriptionOperations(SnsBase):
+    delivery: Delivery
+
     def subscribe(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         arn = check_topic_arn(params["TopicArn"])
         protocol = str(params["Protocol"]).lower()
@@ -148,6 +151,8 @@ class SubscriptionOperations(SnsBase):
                         created_at=time.time(),
                     )
                 )
+        if pending and existing is None:
+            self.delivery.request_confirmation(sub_arn)
         if pending and not params.get("ReturnSubscriptionArn"):
             return {"SubscriptionArn": "pending confirmation"}
         return {"SubscriptionArn": sub_arn}

@@ -11,6 +11,9 @@ Invariants:
   is a FIFO topic's SequenceNumber); ``delivered`` stays false until delivery fans it out.
 - ``pending`` subscriptions (http/https awaiting the confirmation handshake) carry a ``token``
   that ConfirmSubscription exchanges for confirmation; confirmed ones carry none.
+- ``deliveries`` records each (message, subscription) delivery once it is committed, in the
+  same transaction as the SQS enqueue or the Lambda event; when a message is fully delivered
+  its rows go and ``delivered`` turns true, in one transaction.
 """
 
 from __future__ import annotations
@@ -73,6 +76,13 @@ messages = sa.Table(
     sa.Column("delivered", sa.Boolean, nullable=False, index=True),
 )
 
+deliveries = sa.Table(
+    "sns_deliveries",
+    metadata,
+    sa.Column("message_seq", sa.Integer, primary_key=True),
+    sa.Column("subscription_arn", sa.String(640), primary_key=True),
+)
+
 MIGRATIONS = (
     Migration(
         "sns",
@@ -80,4 +90,5 @@ MIGRATIONS = (
         create_tables(topics, subscriptions, tags, messages),
         "topics, subscriptions, tags, published messages",
     ),
+    Migration("sns", 2, create_tables(deliveries), "per-subscription delivery records"),
 )
