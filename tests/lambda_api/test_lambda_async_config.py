@@ -108,8 +108,8 @@ def test_config_of_an_unknown_function_or_qualifier_is_not_found(lam: Any, fn: s
     [
         ("not-an-arn", "ValidationException"),  # the model's pattern, as on AWS
         (f"arn:aws:s3:::{ACCOUNT}-bucket", "InvalidParameterValueException"),
-        (f"arn:aws:sns:{REGION}:{ACCOUNT}:topic", "InvalidParameterValueException"),
-        (f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/default", "InvalidParameterValueException"),
+        (f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/t", "InvalidParameterValueException"),
+        (f"arn:aws:events:{REGION}:{ACCOUNT}:rule/r", "InvalidParameterValueException"),
     ],
 )
 def test_unsupported_or_invalid_destinations_are_refused(

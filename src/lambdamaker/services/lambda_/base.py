@@ -13,6 +13,7 @@ from lambdamaker.services.base import Provider
 from lambdamaker.services.lambda_ import errors
 from lambdamaker.services.lambda_.arns import LATEST, Arns, is_alias
 from lambdamaker.services.lambda_.code import CodeStore
+from lambdamaker.services.lambda_.event_policy import configs_changed
 from lambdamaker.services.lambda_.lifecycle import Activator
 from lambdamaker.services.lambda_.records import (
     AliasRecord,
@@ -100,6 +101,7 @@ class LambdaBase(Provider):
         now (so nothing caches the old state meanwhile) and again once it is visible."""
         self.targets.invalidate(name)
         self.store.after_commit(conn, lambda: self.targets.invalidate(name))
+        configs_changed(self.store, conn)  # a deleted version or alias drops its config
 
     def retire_after_commit(self, conn: Connection, name: str, version: str | None) -> None:
         """Stop the environments of a version (or all of a function) once the change commits."""

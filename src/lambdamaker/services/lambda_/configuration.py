@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from lambdamaker.errors import InvalidParameterValueError, ValidationError
 from lambdamaker.services.lambda_ import limits, validation
 from lambdamaker.services.lambda_.arns import Arns
+from lambdamaker.services.lambda_.event_config import check_dead_letter
 from lambdamaker.services.lambda_.tables import layer_versions
 
 _ROLE = re.compile(r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
@@ -110,6 +111,7 @@ def new_config(name: str, params: dict[str, Any], layers: list[dict[str, Any]]) 
     for member in _STORED_AS_IS:
         if params.get(member):
             config[member] = params[member]
+    check_dead_letter(config.get("DeadLetterConfig"))
     check_role(config["Role"])
     return config
 
@@ -149,6 +151,7 @@ def updated_config(
     for member in _STORED_AS_IS:
         if member in params:
             config[member] = params[member] or None
+    check_dead_letter(config.get("DeadLetterConfig"))
     return config
 
 

@@ -3,51 +3,63 @@
 Policy (as Lambda documents it):
 - A function error is retried up to ``MaximumRetryAttempts`` (default 2), the first retry about
   1 minute later and the second about 2 minutes later. ``PlatformConfig.async_retry_scale``
-  multiplies these delays and the event's maximum age, so development and tests need not wait.
+  multiplies these delays, the throttle backoff and the event's maximum age, so development and
+  tests need not wait.
+- A throttled attempt (no concurrency left: reserved concurrency 0, or all of it in use) is not
+  a retry: it is tried again after about 1 s, the wait doubling up to 5 minutes (+-20 % jitter),
+  until the event is older than its maximum age.
 - An event older than ``MaximumEventAgeInSeconds`` when it is due is not run again: it ends as
   ``EventAgeExceeded``. Ages and due times are on the dispatcher's clock (a fake one in tests).
-- A success goes to the OnSuccess destination; a failure (``RetriesExhausted`` or
-  ``EventAgeExceeded``) to OnFailure, or when there is none, the message goes to the version's
-  ``DeadLetterConfig`` queue (body: the event; attributes RequestID, ErrorCode, ErrorMessage).
+- An event that would run its function a 17th time in one chain of invocations ends as
+  ``RecursiveInvocationException`` without running (``lineage``).
+- A success goes to the OnSuccess destination; a failure (``RetriesExhausted``,
+  ``EventAgeExceeded``, ``RecursiveInvocationException``) to OnFailure, or when there is none,
+  the event goes to the version's ``DeadLetterConfig`` queue or topic (body: the event;
+  attributes RequestID, ErrorCode, ErrorMessage).
+- Destinations are SQS queues, SNS topics (the record is the message), Lambda functions (the
+  record is the event) and EventBridge buses (source ``lambda``, detail-type ``Lambda Function
+  Invocation Result - Success`` or ``- Failure``, the record as the detail), all through
+  ``services.deliver``.
 
 Invariants:
 - Deliveries run inside the transaction that deletes the event (``Outcome.finish``): the record
   is committed exactly when the event ends, so a crash never loses nor duplicates it beyond the
   event's own at-least-once run.
-- A Lambda destination is an Event invocation: a new row of the same durable queue.
-- A destination that no longer exists is logged and skipped; the event still ends.
+- A Lambda destination is an Event invocation: a new row of the same durable queue, carrying
+  the trace header of the attempt, so a chain through destinations is counted too.
+- A destination that no longer exists, or whose delivery fails, is logged and skipped inside a
+  savepoint (nothing of it is kept); the event still ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
+import random
 from collections.abc import Callable
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lambdamaker.engines.functions.spec import InvokeResult
 from lambdamaker.errors import ServiceError
+from lambdamaker.services.deliver import deliver
 from lambdamaker.services.lambda_.arns import LATEST, is_version
 from lambdamaker.services.lambda_.base import LambdaBase
-from lambdamaker.services.lambda_.event_config import (
-    EventConfig,
-    destination_service,
-    load_event_config,
-)
+from lambdamaker.services.lambda_.event_config import destination_service
+from lambdamaker.services.lambda_.event_policy import ConfigCache, EventConfig
 from lambdamaker.services.lambda_.events import Outcome, QueuedEvent
 from lambdamaker.services.lambda_.records import select_version
-from lambdamaker.services.lambda_.tables import events
 
 log = logging.getLogger("lambdamaker.lambda")
 
 FIRST_RETRY_MS = 60_000
 """Lambda's first retry comes about a minute after the failure; each next one waits twice as
 long."""
+FIRST_THROTTLE_MS = 1_000
+MAX_THROTTLE_MS = 300_000
+"""A throttled event is retried after about 1 s, the wait doubling up to 5 minutes."""
 
 
 def _json_or_text(payload: bytes) -> Any:
@@ -89,9 +101,12 @@ def destination_record(
 class DestinationOperations(LambdaBase):
     """The outcome half of ``attempt_event`` (see ``invoke``)."""
 
+    _configs: ConfigCache | None = None
+
     def event_config(self, event: QueuedEvent) -> EventConfig:
-        with self.store.read() as conn:
-            return load_event_config(conn, event.function_name, event.qualifier)
+        if self._configs is None:
+            self._configs = ConfigCache(self.store)
+        return self._configs.get(event.function_name, event.qualifier)
 
     def _scaled(self, ms: float) -> int:
         return int(ms * self.platform.config.async_retry_scale)
@@ -103,21 +118,33 @@ class DestinationOperations(LambdaBase):
     def _function_arn(self, event: QueuedEvent, version: str | None) -> str:
         return self.arns.function(event.function_name, event.qualifier or version or LATEST)
 
+    def throttled(self, event: QueuedEvent) -> Outcome:
+        """Refused for concurrency: try again later, without counting an attempt (the event's
+        maximum age still ends it, checked before each attempt)."""
+        jitter = 0.8 + 0.4 * random.random()  # spread a burst of throttled events apart
+        wait = min(MAX_THROTTLE_MS, FIRST_THROTTLE_MS * 2 ** min(event.throttles, 16) * jitter)
+        return Outcome(done=False, delay_ms=self._scaled(wait), count_attempt=False, throttled=True)
+
     def after_attempt(
-        self, event: QueuedEvent, config: EventConfig, result: InvokeResult, version: str
+        self,
+        event: QueuedEvent,
+        config: EventConfig,
+        result: InvokeResult,
+        version: str,
+        trace: str | None = None,
     ) -> Outcome:
-        """The outcome of an attempt that reached the function."""
+        """The outcome of an attempt that reached the function (which ran with ``trace``)."""
         invokes = event.attempts + 1
         if not result.function_error:
             if config.on_success is None:
                 return Outcome(done=True)
-            body = destination_record(
-                event, self._function_arn(event, version), "Success", invokes, result, version
-            )
-            return Outcome(done=True, finish=self._deliver(config.on_success, body, event))
+            function_arn = self._function_arn(event, version)
+            body = destination_record(event, function_arn, "Success", invokes, result, version)
+            finish = self._deliver(config.on_success, body, event, "Success", function_arn, trace)
+            return Outcome(done=True, finish=finish)
         if event.attempts < config.max_retries:
             return Outcome(done=False, delay_ms=self._scaled(FIRST_RETRY_MS * 2**event.attempts))
-        return self.give_up(event, config, "RetriesExhausted", invokes, result, version)
+        return self.give_up(event, config, "RetriesExhausted", invokes, result, version, trace)
 
     def give_up(
         self,
@@ -127,31 +154,65 @@ class DestinationOperations(LambdaBase):
         invokes: int,
         result: InvokeResult | None = None,
         version: str | None = None,
+        trace: str | None = None,
     ) -> Outcome:
         log.info("lambda: async event %s failed (%s)", event.request_id, condition)
         if config.on_failure is not None:
-            body = destination_record(
-                event, self._function_arn(event, version), condition, invokes, result, version
-            )
-            return Outcome(done=True, finish=self._deliver(config.on_failure, body, event))
+            function_arn = self._function_arn(event, version)
+            body = destination_record(event, function_arn, condition, invokes, result, version)
+            finish = self._deliver(config.on_failure, body, event, condition, function_arn, trace)
+            return Outcome(done=True, finish=finish)
         return Outcome(done=True, finish=self._dead_letter(event, condition, result, version))
 
-    def _deliver(self, arn: str, body: str, event: QueuedEvent) -> Callable[[Connection], None]:
-        def deliver(conn: Connection) -> None:
-            service = destination_service(arn)
+    def _deliver(
+        self,
+        arn: str,
+        body: str,
+        event: QueuedEvent,
+        condition: str,
+        function_arn: str,
+        trace: str | None,
+    ) -> Callable[[Connection], None]:
+        def deliver_record(conn: Connection) -> None:
             try:
-                if service == "sqs":
-                    self._to_queue(conn, arn, body, None)
-                elif service == "lambda":
-                    self._to_function(conn, arn, body)
-                else:
-                    log.warning("lambda: destination %s is not supported", arn)
+                # A savepoint: a delivery that fails midway leaves nothing behind, and the
+                # event still ends (as on AWS, a record that cannot be delivered is lost).
+                with conn.begin_nested():
+                    service = destination_service(arn)
+                    kind = "Success" if condition == "Success" else "Failure"
+                    if service == "lambda":
+                        # The destination invocation continues the chain (loop detection).
+                        self.enqueue_from(conn, arn, body.encode(), trace=trace)  # type: ignore[attr-defined]
+                    elif service == "events":
+                        # Direct, for ``resources`` (``deliver`` does not pass them on yet).
+                        events_provider: Any = self.platform.providers.get("events")
+                        if events_provider is None:
+                            raise ServiceError("EventBridge is not running", code="InternalError")
+                        events_provider.put_from(
+                            conn,
+                            arn,
+                            source="lambda",
+                            detail_type=f"Lambda Function Invocation Result - {kind}",
+                            detail=orjson.loads(body),
+                            resources=[function_arn],
+                        )
+                    else:
+                        deliver(
+                            self.platform,
+                            conn,
+                            arn,
+                            body,
+                            source="lambda",
+                            detail_type=f"Lambda Function Invocation Result - {kind}",
+                        )
             except ServiceError as exc:
                 log.warning(
                     "lambda: destination %s of event %s failed: %s", arn, event.request_id, exc
                 )
+            except Exception:
+                log.exception("lambda: destination %s of event %s failed", arn, event.request_id)
 
-        return deliver
+        return deliver_record
 
     def _dead_letter(
         self, event: QueuedEvent, condition: str, result: InvokeResult | None, version: str | None
@@ -170,9 +231,6 @@ class DestinationOperations(LambdaBase):
             )
             if not target:
                 return
-            if destination_service(target) != "sqs":
-                log.warning("lambda: dead-letter target %s is not supported", target)
-                return
             message = condition
             if result is not None:
                 response = _json_or_text(result.payload)
@@ -185,34 +243,17 @@ class DestinationOperations(LambdaBase):
                 "ErrorMessage": {"DataType": "String", "StringValue": message or condition},
             }
             try:
-                self._to_queue(conn, target, event.payload.decode(errors="replace"), attributes)
+                with conn.begin_nested():
+                    deliver(
+                        self.platform,
+                        conn,
+                        target,
+                        event.payload.decode(errors="replace"),
+                        attributes=attributes,
+                    )
             except ServiceError as exc:
-                log.warning("lambda: dead-letter queue %s failed: %s", target, exc)
+                log.warning("lambda: dead-letter target %s failed: %s", target, exc)
+            except Exception:
+                log.exception("lambda: dead-letter target %s failed", target)
 
         return dead_letter
-
-    def _to_queue(
-        self, conn: Connection, arn: str, body: str, attributes: dict[str, Any] | None
-    ) -> None:
-        sqs = self.platform.providers.get("sqs")
-        if sqs is None:
-            log.warning("lambda: no SQS service on this platform for %s", arn)
-            return
-        sqs.enqueue(conn, arn, body, message_attributes=attributes)  # type: ignore[attr-defined]
-
-    def _to_function(self, conn: Connection, arn: str, body: str) -> None:
-        name, qualifier = self.arns.parse_function(arn)
-        now = self.dispatcher.now_ms()
-        conn.execute(
-            sa.insert(events).values(
-                request_id=str(uuid.uuid4()),
-                function_name=name,
-                qualifier=qualifier,
-                invoked_arn=self.arns.function(name, qualifier),
-                payload=body.encode(),
-                created_ms=now,
-                next_attempt_ms=now,
-                attempts=0,
-                lease_until_ms=0,
-            )
-        )

@@ -29,6 +29,11 @@ class InvalidRequestContentError(ServiceError):
     status = 400
 
 
+class RecursiveInvocationError(ServiceError):
+    code = "RecursiveInvocationException"
+    status = 400
+
+
 class ProvisionedConfigNotFoundError(ServiceError):
     code = "ProvisionedConcurrencyConfigNotFoundException"
     status = 404

@@ -6,16 +6,16 @@ Invariants:
   the config of the qualifier it was invoked with (an alias's config, not its version's).
 - Stored as given: members a caller never set stay absent in Get (as on AWS), and the
   dispatcher applies the defaults (2 retries, 6 hours) through ``EventConfig``.
-- Destinations are validated when the config is saved: SQS queues and Lambda functions are
-  delivered to; SNS topics and EventBridge buses are refused with a clear message (not
-  delivered to yet). A destination that disappears later is logged at delivery and skipped.
+- Destinations are validated when the config is saved, as Lambda does: an ARN of an SQS queue,
+  SNS topic, Lambda function or EventBridge event bus (``InvalidParameterValueException``
+  otherwise). Whether the resource exists is not checked then (as on AWS): a destination that
+  is missing at delivery is logged and skipped.
 - Deleting the function, a version or an alias deletes its configs.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,49 +26,34 @@ from lambdamaker.errors import InvalidParameterValueError, ResourceNotFoundError
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.lambda_.arns import LATEST
 from lambdamaker.services.lambda_.base import LambdaBase
+from lambdamaker.services.lambda_.event_policy import (
+    SELECT_CONFIG,
+    EventConfig,
+    bump_generation,
+    configs_changed,
+)
 from lambdamaker.services.lambda_.paging import page
 from lambdamaker.services.lambda_.records import now_ms
 from lambdamaker.services.lambda_.tables import event_configs
 
-DEFAULT_RETRIES = 2
-DEFAULT_MAX_AGE_S = 21600
-_DESTINATION = re.compile(r"arn:aws[a-zA-Z-]*:(?P<service>[a-z0-9-]+):[a-z0-9-]*:\d{12}:.+")
-_UNSUPPORTED = {"sns": "SNS topics", "events": "EventBridge event buses"}
+__all__ = ["EventConfig", "EventConfigOperations", "configs_changed", "delete_event_config"]
 
-
-@dataclass(frozen=True)
-class EventConfig:
-    """The effective async policy of one (function, qualifier)."""
-
-    max_retries: int = DEFAULT_RETRIES
-    max_age_s: int = DEFAULT_MAX_AGE_S
-    on_success: str | None = None
-    on_failure: str | None = None
-
-    @classmethod
-    def from_stored(cls, stored: dict[str, Any]) -> EventConfig:
-        destinations = stored.get("DestinationConfig") or {}
-        return cls(
-            max_retries=stored.get("MaximumRetryAttempts", DEFAULT_RETRIES),
-            max_age_s=stored.get("MaximumEventAgeInSeconds", DEFAULT_MAX_AGE_S),
-            on_success=(destinations.get("OnSuccess") or {}).get("Destination"),
-            on_failure=(destinations.get("OnFailure") or {}).get("Destination"),
-        )
-
-
-_SELECT = sa.select(event_configs.c.config).where(
-    event_configs.c.function_name == sa.bindparam("name"),
-    event_configs.c.qualifier == sa.bindparam("qualifier"),
+_DESTINATION = re.compile(
+    r"arn:aws[a-zA-Z0-9-]*:(?P<service>[a-zA-Z0-9-]+):([a-z]+(-[a-z]+)+-\d)?:(\d{12})?:(?P<rest>.+)"
 )
-
-
-def load_event_config(conn: Connection, name: str, qualifier: str | None) -> EventConfig:
-    stored = conn.execute(_SELECT, {"name": name, "qualifier": qualifier or LATEST}).scalar()
-    return EventConfig.from_stored(orjson.loads(stored)) if stored is not None else EventConfig()
+_RESOURCE = {
+    "sqs": re.compile(r"[a-zA-Z0-9_-]{1,80}(\.fifo)?"),
+    "sns": re.compile(r"[a-zA-Z0-9_-]{1,256}(\.fifo)?"),
+    "lambda": re.compile(r"function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]+))?"),
+    "events": re.compile(r"event-bus/[/.\-_A-Za-z0-9]{1,256}"),
+}
+DESTINATION_SERVICES = frozenset(_RESOURCE)
+DEAD_LETTER_SERVICES = frozenset({"sqs", "sns"})
 
 
 def delete_event_config(conn: Connection, name: str, qualifier: str) -> None:
     """Drop the config of a version or alias being deleted (as Lambda does)."""
+    bump_generation()  # the caller's ``changed`` bumps it again after the commit
     conn.execute(sa.delete(event_configs).filter_by(function_name=name, qualifier=qualifier))
 
 
@@ -77,23 +62,39 @@ def destination_service(arn: str) -> str | None:
     return match.group("service") if match else None
 
 
+def target_service(arn: str, allowed: frozenset[str]) -> str | None:
+    """The service of a well-formed destination or dead-letter ARN among ``allowed``."""
+    match = _DESTINATION.fullmatch(arn)
+    if match is None:
+        return None
+    service = match.group("service")
+    if service not in allowed or not _RESOURCE[service].fullmatch(match.group("rest")):
+        return None
+    return service
+
+
 def _check_destinations(config: dict[str, Any]) -> None:
     for kind in ("OnSuccess", "OnFailure"):
         arn = (config.get(kind) or {}).get("Destination")
-        if arn is None:
+        if not arn:  # "" clears a destination, as on AWS
             continue
-        service = destination_service(arn)
-        if service in _UNSUPPORTED:
-            raise InvalidParameterValueError(
-                f"The destination {arn} is not supported here: lambdamaker delivers async "
-                f"invocation records to SQS queues and Lambda functions, not yet to "
-                f"{_UNSUPPORTED[service]}."
-            )
-        if service not in ("sqs", "lambda"):
+        if target_service(arn, DESTINATION_SERVICES) is None:
             raise InvalidParameterValueError(
                 f"The provided destination config DestinationConfig.{kind}.Destination is "
-                f"invalid: {arn}"
+                f"invalid: {arn}. It must be the ARN of an SQS queue, an SNS topic, a Lambda "
+                "function or an EventBridge event bus."
             )
+
+
+def check_dead_letter(config: dict[str, Any] | None) -> None:
+    """``DeadLetterConfig`` of CreateFunction/UpdateFunctionConfiguration: an SQS queue or an
+    SNS topic (``TargetArn`` empty removes it)."""
+    arn = (config or {}).get("TargetArn")
+    if arn and target_service(arn, DEAD_LETTER_SERVICES) is None:
+        raise InvalidParameterValueError(
+            f"The provided DeadLetterConfig TargetArn is invalid: {arn}. It must be the ARN of "
+            "an SQS queue or an SNS topic."
+        )
 
 
 def _check_ranges(config: dict[str, Any]) -> None:
@@ -112,7 +113,7 @@ class EventConfigOperations(LambdaBase):
         return name, qualifier or LATEST
 
     def _stored(self, conn: Connection, name: str, qualifier: str) -> dict[str, Any] | None:
-        row = conn.execute(_SELECT, {"name": name, "qualifier": qualifier}).scalar()
+        row = conn.execute(SELECT_CONFIG, {"name": name, "qualifier": qualifier}).scalar()
         return orjson.loads(row) if row is not None else None
 
     def _not_found(self, name: str, qualifier: str) -> ResourceNotFoundError:
@@ -155,6 +156,7 @@ class EventConfigOperations(LambdaBase):
                 }
                 given = {**current, **given, "DestinationConfig": destinations}
             modified = now_ms()
+            configs_changed(self.store, conn)
             key = {"function_name": name, "qualifier": qualifier}
             conn.execute(sa.delete(event_configs).filter_by(**key))
             conn.execute(
@@ -191,6 +193,7 @@ class EventConfigOperations(LambdaBase):
     ) -> dict[str, Any]:
         with self.store.begin() as conn:
             name, qualifier = self._config_target(conn, params)
+            configs_changed(self.store, conn)
             deleted = conn.execute(
                 sa.delete(event_configs).filter_by(function_name=name, qualifier=qualifier)
             ).rowcount

@@ -30,7 +30,7 @@ from lambdamaker.services.lambda_.configuration import (
     resolve_layers,
     updated_config,
 )
-from lambdamaker.services.lambda_.event_config import delete_event_config
+from lambdamaker.services.lambda_.event_config import configs_changed, delete_event_config
 from lambdamaker.services.lambda_.paging import page
 from lambdamaker.services.lambda_.records import (
     VersionRecord,
@@ -383,6 +383,7 @@ class FunctionOperations(LambdaBase):
         )
         for table in (versions, aliases, provisioned, event_configs):
             conn.execute(sa.delete(table).where(table.c.function_name == name))
+        configs_changed(self.store, conn)
         conn.execute(sa.delete(events).where(events.c.function_name == name))
         conn.execute(sa.delete(functions).where(functions.c.name == name))
         self._discard_unreferenced(conn, blobs)

@@ -12,8 +12,13 @@ then refused with AWS's ``ResourceConflictException``, as is a Failed one.
 
 ``invoke`` is a coroutine: the gateway awaits it on its event loop, and a warm RequestResponse
 invocation never leaves the loop (``FunctionEngine.invoke_async``). What may block is sent to a
-worker thread: a target not in the cache (a store read), waiting for a Pending version, and
-queueing an Event (a store write).
+worker thread: a target not in the cache (a store read) and waiting for a Pending version. An
+Event is queued with ``EventQueue.enqueue_async``: the events of all requests waiting on the
+loop are committed by one worker thread in one transaction, so no thread hop per request.
+
+Every invocation gets an X-Ray trace header (``_X_AMZN_TRACE_ID``) continuing the chain of the
+call that caused it (``lineage``); an invocation that would run a function a 17th time in one
+chain is refused (``RecursiveInvocationException``, or OnFailure/DLQ for an Event).
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ import base64
 import binascii
 import logging
 import random
+import time
 from typing import Any
 
 import anyio.to_thread
 import orjson
 
-from lambdamaker.engines.functions.spec import InvokeRequest, InvokeResult
+from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
 from lambdamaker.errors import (
     InvalidParameterValueError,
     ResourceNotFoundError,
@@ -38,9 +44,16 @@ from lambdamaker.services.base import RequestContext
 from lambdamaker.services.lambda_ import errors, limits
 from lambdamaker.services.lambda_.base import SETTLE_TIMEOUT
 from lambdamaker.services.lambda_.destinations import DestinationOperations
-from lambdamaker.services.lambda_.errors import InvalidRequestContentError, RequestTooLargeError
+from lambdamaker.services.lambda_.errors import (
+    InvalidRequestContentError,
+    RecursiveInvocationError,
+    RequestTooLargeError,
+)
+from lambdamaker.services.lambda_.event_config import EventConfig
 from lambdamaker.services.lambda_.events import DONE, Outcome, QueuedEvent
+from lambdamaker.services.lambda_.lineage import HEADER, MAX_CHAIN, next_trace
 from lambdamaker.services.lambda_.records import select_version
+from lambdamaker.services.lambda_.recursion import RecursionOperations
 from lambdamaker.services.lambda_.targets import Target, VersionTarget
 
 log = logging.getLogger("lambdamaker.lambda")
@@ -95,7 +108,7 @@ def oversized_response(size: int) -> InvokeResult:
     )
 
 
-class InvokeOperations(DestinationOperations):
+class InvokeOperations(DestinationOperations, RecursionOperations):
     _rng = random.Random()
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -121,20 +134,45 @@ class InvokeOperations(DestinationOperations):
             target = await anyio.to_thread.run_sync(self.targets.get, name, qualifier)
         if kind == "DryRun":
             return {"StatusCode": 204}
+        incoming = ctx.headers.get(HEADER)
         if kind == "Event":
-            await anyio.to_thread.run_sync(self._enqueue, ctx.request_id, target, payload)
+            now = self.dispatcher.now_ms()
+            await self.dispatcher.queue.enqueue_async(
+                {
+                    "request_id": ctx.request_id,
+                    "function_name": target.name,
+                    "qualifier": target.qualifier,
+                    "invoked_arn": target.invoked_arn,
+                    "payload": payload,
+                    "created_ms": now,
+                    "next_attempt_ms": now,
+                    "trace": incoming,
+                }
+            )
             return {"StatusCode": 202}
         chosen = target.pick(self._rng)
         if chosen.state == "Pending":
             chosen = await anyio.to_thread.run_sync(self._invocable, target, chosen)
         else:
             chosen = self._invocable(target, chosen)
+        trace = next_trace(incoming, chosen.spec.function_arn)
+        if trace.looping and not target.loop_allowed:
+            log.warning(
+                "lambda: stopped a recursive invocation of %s (%d in one chain)",
+                chosen.spec.function_arn,
+                trace.count,
+            )
+            raise RecursiveInvocationError(
+                "Lambda detected that the function is being invoked in a recursive loop with "
+                "other AWS resources and stopped the function's invocation."
+            )
         request = InvokeRequest(
             request_id=ctx.request_id,
             payload=payload,
             invoked_function_arn=target.invoked_arn,
             client_context=client_context,
             tail_logs=params.get("LogType") == "Tail",
+            trace_id=trace.header,
         )
         result = await self.engine.invoke_async(chosen.spec, request)
         if len(result.payload) > limits.RESPONSE_PAYLOAD_LIMIT:
@@ -151,19 +189,6 @@ class InvokeOperations(DestinationOperations):
         if request.tail_logs:
             out["LogResult"] = base64.b64encode(result.log_tail[-limits.LOG_TAIL_BYTES :]).decode()
         return out
-
-    def _enqueue(self, request_id: str, target: Target, payload: bytes) -> None:
-        now = self.dispatcher.now_ms()
-        self.dispatcher.queue.enqueue(
-            request_id=request_id,
-            function_name=target.name,
-            qualifier=target.qualifier,
-            invoked_arn=target.invoked_arn,
-            payload=payload,
-            created_ms=now,
-            next_attempt_ms=now,
-        )
-        self.dispatcher.notify()
 
     def _invocable(self, target: Target, chosen: VersionTarget) -> VersionTarget:
         """``chosen`` (picked from ``target``), once it is not Pending (waits briefly for
@@ -212,19 +237,38 @@ class InvokeOperations(DestinationOperations):
                 "lambda: async event %s dropped: function %s", event.request_id, chosen.state
             )
             return DONE
+        trace = next_trace(event.trace, chosen.spec.function_arn)
+        if trace.looping and not target.loop_allowed:
+            return self.stop_loop(event, config, chosen.spec)
         request = InvokeRequest(
             request_id=event.request_id,
             payload=event.payload,
             invoked_function_arn=event.invoked_arn,
+            trace_id=trace.header,
         )
         try:
             result = self.engine.invoke(chosen.spec, request)
         except TooManyRequestsError:
-            return Outcome(done=False, delay_ms=self._rng.randint(200, 1000), count_attempt=False)
+            return self.throttled(event)
         if result.function_error:
             log.info(
                 "lambda: async event %s ended with a function error (%s)",
                 event.request_id,
                 result.function_error,
             )
-        return self.after_attempt(event, config, result, chosen.spec.version)
+        return self.after_attempt(event, config, result, chosen.spec.version, trace.header)
+
+    def stop_loop(self, event: QueuedEvent, config: EventConfig, spec: FunctionSpec) -> Outcome:
+        """The event would run the function a 17th time in its chain: it is not run, goes to
+        OnFailure or the dead-letter queue, and is logged (the platform's log and a stream of
+        the function's log group)."""
+        message = (
+            f"Lambda stopped the invocation {event.request_id} of {spec.function_name}: the "
+            f"function was invoked more than {MAX_CHAIN} times in one recursive chain "
+            "(recursive loop detection)."
+        )
+        log.warning("lambda: %s", message)
+        now = int(time.time() * 1000)
+        stream = time.strftime("%Y/%m/%d", time.gmtime()) + "/[lambdamaker]recursive-loop"
+        self.platform.logs.append(spec.log_group, stream, [(now, message)])
+        return self.give_up(event, config, "RecursiveInvocationException", event.attempts)

@@ -16,6 +16,7 @@ from lambdamaker.services.lambda_.concurrency import ConcurrencyOperations
 from lambdamaker.services.lambda_.engine_link import EngineLink
 from lambdamaker.services.lambda_.event_config import EventConfigOperations
 from lambdamaker.services.lambda_.events import EventDispatcher, EventQueue
+from lambdamaker.services.lambda_.inbound import InboundOperations
 from lambdamaker.services.lambda_.invoke import InvokeOperations
 from lambdamaker.services.lambda_.layers import LayerOperations
 from lambdamaker.services.lambda_.lifecycle import Activator
@@ -39,6 +40,7 @@ class LambdaProvider(
     PermissionOperations,
     InvokeOperations,
     EventConfigOperations,
+    InboundOperations,
 ):
     """AWS Lambda (``lambda``, API version 2015-03-31) on the platform's store and engine."""
 

@@ -13,6 +13,9 @@ Invariants:
   version keeps the token it was published from, so PublishVersion can tell "nothing changed".
 - Async events (``lambda_events``) are committed before Invoke answers 202 and deleted only
   after their attempt ended: a crash in between runs the event again (at-least-once).
+- ``lambda_events.trace`` is the X-Ray header of the call that queued the event (None from
+  outside a function); ``throttles`` counts attempts refused for concurrency, which are retried
+  with their own backoff and never count as attempts.
 - ``lambda_event_configs`` holds one FunctionEventInvokeConfig per (function, qualifier), the
   qualifier ``$LATEST`` for an unqualified function; ``config`` is its JSON in API member names.
 """
@@ -34,6 +37,8 @@ functions = sa.Table(
     sa.Column("next_version", sa.Integer, nullable=False),
     sa.Column("reserved_concurrency", sa.Integer, nullable=True),
     sa.Column("tags", sa.Text, nullable=False, server_default="{}"),
+    # Migration 3: PutFunctionRecursionConfig's RecursiveLoop ("Allow"); None is "Terminate".
+    sa.Column("recursive_loop", sa.String(16), nullable=True),
 )
 
 versions = sa.Table(
@@ -117,6 +122,10 @@ events = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_ms", sa.BigInteger, nullable=False),
     sa.Column("lease_until_ms", sa.BigInteger, nullable=False, server_default="0"),
+    # Migration 3: the X-Ray header the event arrived with (recursive loop detection) and the
+    # throttled attempts so far (their backoff grows; they are not retries of function errors).
+    sa.Column("trace", sa.Text, nullable=True),
+    sa.Column("throttles", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_lambda_events_due", "next_attempt_ms", "id"),
 )
 
@@ -136,6 +145,23 @@ role_keys = sa.Table(
     sa.Column("access_key_id", sa.String(32), nullable=False),
     sa.Column("expires_at", sa.Float, nullable=False),
 )
+
+
+def _add_event_columns(conn: sa.engine.Connection) -> None:
+    # A store created by this code's migration 1 already has them (create_tables builds the
+    # table as declared now); an older store gets them added.
+    if "recursive_loop" not in {
+        c["name"] for c in sa.inspect(conn).get_columns("lambda_functions")
+    }:
+        conn.execute(sa.text("ALTER TABLE lambda_functions ADD COLUMN recursive_loop VARCHAR(16)"))
+    have = {c["name"] for c in sa.inspect(conn).get_columns("lambda_events")}
+    if "trace" not in have:
+        conn.execute(sa.text("ALTER TABLE lambda_events ADD COLUMN trace TEXT"))
+    if "throttles" not in have:
+        conn.execute(
+            sa.text("ALTER TABLE lambda_events ADD COLUMN throttles INTEGER NOT NULL DEFAULT 0")
+        )
+
 
 MIGRATIONS = (
     Migration(
@@ -158,5 +184,11 @@ MIGRATIONS = (
         2,
         create_tables(event_configs),
         "async invocation configs (retries, event age, destinations)",
+    ),
+    Migration(
+        "lambda",
+        3,
+        _add_event_columns,
+        "recursive loop detection (event trace headers, RecursiveLoop) and throttle counts",
     ),
 )

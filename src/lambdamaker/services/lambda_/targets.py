@@ -25,7 +25,12 @@ from lambdamaker.engines.functions.spec import FunctionSpec
 from lambdamaker.services.lambda_ import errors, validation
 from lambdamaker.services.lambda_.arns import LATEST, Arns, is_alias
 from lambdamaker.services.lambda_.code import CodeStore
-from lambdamaker.services.lambda_.records import VersionRecord, select_alias, select_version
+from lambdamaker.services.lambda_.records import (
+    VersionRecord,
+    select_alias,
+    select_function,
+    select_version,
+)
 from lambdamaker.services.lambda_.role_keys import RoleCredentials
 from lambdamaker.store import Store
 
@@ -46,6 +51,8 @@ class Target:
     additional: VersionTarget | None
     weight: float
     refresh_at: float
+    loop_allowed: bool = False
+    """PutFunctionRecursionConfig's ``Allow``: recursive loops are not stopped."""
 
     def pick(self, rng: random.Random) -> VersionTarget:
         """The version this invocation runs: the alias's extra version with its weight."""
@@ -125,6 +132,7 @@ class TargetCache:
                 weights = alias.routing
             else:
                 primary = select_version(conn, name, qualifier or LATEST)
+            function = select_function(conn, name)
             extra = None
             if weights:
                 extra_version = next(iter(weights))
@@ -142,6 +150,7 @@ class TargetCache:
             additional=second,
             weight=float(next(iter(weights.values()))) if second is not None else 0.0,
             refresh_at=refresh_at[0],
+            loop_allowed=function is not None and function.recursive_loop == "Allow",
         )
 
     def _version_target(self, record: VersionRecord, refresh_at: list[float]) -> VersionTarget:
