@@ -7,19 +7,23 @@ Precedence (first that answers wins):
 3. A virtual-hosted S3 host (``<bucket>.s3.<host>``, ``<bucket>.localhost``): S3, and the path is
    rewritten to path style (``/<bucket>/<key>``) before anything else reads it.
 4. A form-encoded query-protocol ``Action`` (unsigned requests, ``--no-auth``): looked up in the
-   enabled query services' operation names.
+   enabled query services' operation names, then in those of JSON services that still accept
+   the query form (SQS, ``legacy_query``). An action sent to a queue URL path
+   (``/<account>/<queue>``) goes to such a service first: SNS and SQS share action names.
 5. Otherwise S3, by path: a raw GET on an object URL works.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qs
 
 from botocore.model import ServiceModel
 
 from lambdamaker.gateway.protocol.http import HttpRequest
+from lambdamaker.gateway.protocol.legacy_query import accepts_legacy_query
 
 _FORM = "application/x-www-form-urlencoded"
 
@@ -35,7 +39,10 @@ class ServiceRouter:
         self.by_signing: dict[str, list[str]] = {}
         self.query_actions: dict[str, str] = {}
         self.protocols: dict[str, str] = {}
+        legacy: list[ServiceModel] = []
         for model in models:
+            if accepts_legacy_query(model):
+                legacy.append(model)
             name = model.service_name
             md = model.metadata
             self.protocols[name] = str(md.get("protocol"))
@@ -45,6 +52,13 @@ class ServiceRouter:
             if md.get("protocol") == "query":
                 for op in model.operation_names:
                     self.query_actions.setdefault(op, name)
+        # JSON services that also accept the query form: their actions rank after real query
+        # services' (``setdefault``), except on a queue URL path (``path_actions``).
+        self.path_actions: dict[str, str] = {}
+        for model in legacy:
+            for op in model.operation_names:
+                self.query_actions.setdefault(op, model.service_name)
+                self.path_actions.setdefault(op, model.service_name)
         self.s3_enabled = "s3" in self.protocols
 
     def route(self, request: HttpRequest, scope_service: str | None) -> str | None:
@@ -68,15 +82,31 @@ class ServiceRouter:
                 return None
         if self.s3_enabled and virtual_host_bucket(request.host):
             return "s3"
+        action = None
         if request.method == "POST" and request.headers.get("content-type", "").startswith(_FORM):
             action = _form_action(request)
-            if action and action in self.query_actions:
-                return self.query_actions[action]
-        if request.method == "GET" and "Action=" in request.query_string:
+        if (
+            action is None
+            and request.method in ("GET", "POST")
+            and "Action=" in request.query_string
+        ):
             action = parse_qs(request.query_string).get("Action", [None])[0]
-            if action and action in self.query_actions:
+        if action:
+            if self.path_actions and _QUEUE_PATH.fullmatch(request.path):
+                # Even an unknown action: the queue's service answers InvalidAction.
+                return self.path_actions.get(action) or next(iter(self.path_actions.values()))
+            if action in self.query_actions:
                 return self.query_actions[action]
         return "s3" if self.s3_enabled else None
+
+
+_QUEUE_PATH = re.compile(r"/[0-9]{12}/[A-Za-z0-9_.-]+/?")
+
+
+def speaks_query(request: HttpRequest) -> bool:
+    """Whether a request to a JSON service that accepts the query form (SQS) uses the latter:
+    JSON requests always name their operation in ``X-Amz-Target``."""
+    return "x-amz-target" not in request.headers
 
 
 def _form_action(request: HttpRequest) -> str | None:

@@ -176,9 +176,10 @@ class ErrorSerializer:
     ) -> bytes:
         fault = "Sender" if error.sender_fault and error.status < 500 else "Receiver"
         ns = f' xmlns="{escape(self._namespace)}"' if self._namespace else ""
+        code = self._legacy.get(error.code, error.code)  # SQS's query form: its legacy codes
         parts = [
             f"<ErrorResponse{ns}><Error><Type>{fault}</Type>",
-            f"<Code>{escape(error.code)}</Code><Message>{escape(error.message)}</Message>",
+            f"<Code>{escape(code)}</Code><Message>{escape(error.message)}</Message>",
         ]
         plan.xml_fields(error.fields, parts)
         parts.append(f"</Error><RequestId>{escape(request_id)}</RequestId></ErrorResponse>")

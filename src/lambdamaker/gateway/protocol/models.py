@@ -26,15 +26,20 @@ def _loader() -> Loader:
     return Loader()
 
 
+def raw_service_description(service_name: str) -> dict[str, Any]:
+    """botocore's model document of ``service_name``; shared, so callers must not mutate it."""
+    with _loader_lock:  # botocore's loader caches in plain dicts; keep the first load single.
+        try:
+            data: dict[str, Any] = _loader().load_service_model(service_name, "service-2")
+        except Exception as exc:  # botocore raises several unrelated types for "not found"
+            raise ConfigError(f"no botocore model for service {service_name!r}") from exc
+    return data
+
+
 @functools.cache
 def load_service_model(service_name: str) -> ServiceModel:
     """The botocore model of ``service_name`` (``s3``, ``lambda``...), loaded once."""
-    with _loader_lock:  # botocore's loader caches in plain dicts; keep the first load single.
-        try:
-            data = _loader().load_service_model(service_name, "service-2")
-        except Exception as exc:  # botocore raises several unrelated types for "not found"
-            raise ConfigError(f"no botocore model for service {service_name!r}") from exc
-    return ServiceModel(data, service_name=service_name)
+    return ServiceModel(raw_service_description(service_name), service_name=service_name)
 
 
 def resolve_protocol(model: ServiceModel) -> str:

@@ -11,6 +11,11 @@ from lambdamaker.errors import ConfigError, ServiceError, UnknownOperationError
 from lambdamaker.gateway.protocol.codes import ErrorCodes, codes_for
 from lambdamaker.gateway.protocol.errors_wire import ErrorSerializer
 from lambdamaker.gateway.protocol.http import HttpRequest, HttpResponse
+from lambdamaker.gateway.protocol.legacy_query import (
+    accepts_legacy_query,
+    legacy_query_model,
+    path_member,
+)
 from lambdamaker.gateway.protocol.models import load_service_model, resolve_protocol
 from lambdamaker.gateway.protocol.operations import ActionFinder, RestRouter, TargetFinder
 from lambdamaker.gateway.protocol.parser import RequestParser
@@ -53,6 +58,7 @@ class ServiceProtocol:
         self._serializer = ResponseSerializer(service_model, self.protocol)
         self._errors = ErrorSerializer(service_model, self.protocol)
         self._streaming: dict[str, bool] = {}
+        self._path_member = path_member(service_model) if self.protocol == "query" else None
 
     @classmethod
     def for_service(cls, service_name: str, protocol: str | None = None) -> ServiceProtocol:
@@ -82,7 +88,14 @@ class ServiceProtocol:
         return found
 
     def parse(self, request: HttpRequest, operation: OperationModel) -> dict[str, Any]:
-        return self._parser.parse(request, operation)
+        params = self._parser.parse(request, operation)
+        member = self._path_member
+        if member is not None and member not in params and request.path.strip("/"):
+            shape = operation.input_shape
+            if shape is not None and member in shape.members:
+                # Sent straight to a queue URL: the path names the queue.
+                params[member] = f"http://{request.host or 'localhost'}{request.path}"
+        return params
 
     def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
         self._validator.validate(operation, params)
@@ -118,4 +131,7 @@ class ServiceProtocol:
 
 @functools.cache
 def _cached(service_name: str, protocol: str | None) -> ServiceProtocol:
-    return ServiceProtocol(load_service_model(service_name), protocol)
+    model = load_service_model(service_name)
+    if protocol == "query" and accepts_legacy_query(model):
+        model = legacy_query_model(service_name)  # SQS: the query form older SDKs speak
+    return ServiceProtocol(model, protocol)

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from lambdamaker.services.base import Provider, RequestContext
 from lambdamaker.services.sqs.errors import queue_does_not_exist, receipt_handle_invalid
+from lambdamaker.services.sqs.group_commit import GroupCommitter
 from lambdamaker.services.sqs.tables import queues
 
 
@@ -73,6 +74,8 @@ def decode_receipt(handle: str) -> tuple[int, str]:
 
 class SqsBase(Provider):
     service = "sqs"
+    committer: GroupCommitter
+    """Hot writes (send, receive, delete, visibility) share transactions across requests."""
 
     clock: Callable[[], float] = staticmethod(time.time)
     """Seconds since the epoch; tests replace it on the instance to move time."""

@@ -8,8 +8,10 @@ SetQueueAttributes, PurgeQueue, SendMessage(Batch), ReceiveMessage (long polling
 DeleteMessage(Batch), ChangeMessageVisibility(Batch), TagQueue, UntagQueue, ListQueueTags,
 dead-letter redrive, ListDeadLetterSourceQueues, Start/List/CancelMessageMoveTask (moves
 complete at once, see ``redrive_ops``), FIFO groups and deduplication; ``enqueue`` for the
-platform's own deliveries (SNS, S3 notifications, EventBridge). Not yet: AddPermission and
-RemovePermission, ReceiveRequestAttemptId, the query protocol, KMS (attributes are stored and
+platform's own deliveries (SNS, S3 notifications, EventBridge). The query protocol of older
+SDKs is the gateway's (``gateway/protocol/legacy_query``): the same operations, other wire names.
+Sends, receives and deletes commit in groups across requests (``group_commit``). Not yet: AddPermission and
+RemovePermission, ReceiveRequestAttemptId, KMS (attributes are stored and
 echoed, nothing is encrypted).
 """
 
@@ -17,12 +19,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lambdamaker.services.sqs.group_commit import GroupCommitter
 from lambdamaker.services.sqs.queue_ops import QueueOperations
 from lambdamaker.services.sqs.receive_ops import ReceiveOperations
 from lambdamaker.services.sqs.redrive_ops import RedriveOperations
 from lambdamaker.services.sqs.send_ops import SendOperations
 from lambdamaker.services.sqs.tables import MIGRATIONS
 from lambdamaker.services.sqs.tag_ops import TagOperations
+from lambdamaker.services.sqs.visibility_ops import VisibilityOperations
 from lambdamaker.services.sqs.waiters import Waiters
 
 if TYPE_CHECKING:
@@ -30,7 +34,12 @@ if TYPE_CHECKING:
 
 
 class SqsProvider(
-    QueueOperations, SendOperations, ReceiveOperations, TagOperations, RedriveOperations
+    QueueOperations,
+    SendOperations,
+    ReceiveOperations,
+    VisibilityOperations,
+    TagOperations,
+    RedriveOperations,
 ):
     service = "sqs"
     migrations = MIGRATIONS
@@ -39,6 +48,8 @@ class SqsProvider(
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.waiters = Waiters()
+        self.committer = GroupCommitter(platform.store)
+        self.backlogged = set()
 
     def close(self) -> None:
         self.waiters.close()

@@ -19,10 +19,22 @@ from lambdamaker.services.sqs import attributes as qa
 from lambdamaker.services.sqs.common import SqsBase, parse_queue_arn
 from lambdamaker.services.sqs.errors import invalid_attribute_value, invalid_parameter
 from lambdamaker.services.sqs.messages import dumps
-from lambdamaker.services.sqs.tables import messages, queues
+from lambdamaker.services.sqs.tables import deleted_queues, messages, queues
 from lambdamaker.services.sqs.tag_ops import check_tags
 
 PURGE_INTERVAL_MS = 60_000
+RECREATE_INTERVAL_MS = 60_000
+"""After DeleteQueue, the name cannot be created again for this long (AWS: 60 seconds)."""
+
+_DELETED_AT = sa.select(deleted_queues.c.deleted_ms).where(
+    deleted_queues.c.account == sa.bindparam("account"),
+    deleted_queues.c.name == sa.bindparam("name"),
+)
+_FORGET_DELETED = sa.delete(deleted_queues).where(
+    deleted_queues.c.account == sa.bindparam("account"),
+    deleted_queues.c.name == sa.bindparam("name"),
+)
+_REMEMBER_DELETED = sa.insert(deleted_queues)
 
 _COUNTS = sa.select(
     sa.func.count()
@@ -82,6 +94,16 @@ class QueueOperations(SqsBase):
                             code="QueueNameExists",
                         )
                 return {"QueueUrl": self.queue_url(ctx, existing)}
+            named = {"account": ctx.account_id, "name": name}
+            deleted_ms = conn.execute(_DELETED_AT, named).scalar()
+            if deleted_ms is not None:
+                if now - deleted_ms < RECREATE_INTERVAL_MS:
+                    raise ServiceError(
+                        "You must wait 60 seconds after deleting a queue before you can create "
+                        "another with the same name.",
+                        code="QueueDeletedRecently",
+                    )
+                conn.execute(_FORGET_DELETED, named)
             self._check_redrive(conn, fifo, normalized)
             stored = qa.defaults(fifo) | normalized
             conn.execute(
@@ -143,6 +165,9 @@ class QueueOperations(SqsBase):
             # Explicitly, not by cascade: SQLite's foreign keys may be off in other tools.
             conn.execute(sa.delete(messages).where(messages.c.queue_id == queue.id))
             conn.execute(sa.delete(queues).where(queues.c.id == queue.id))
+            key = {"account": queue.account, "name": queue.name}
+            conn.execute(_FORGET_DELETED, key)
+            conn.execute(_REMEMBER_DELETED, {**key, "deleted_ms": self.now_ms()})
         return {}
 
     def get_queue_attributes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

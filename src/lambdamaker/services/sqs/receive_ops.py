@@ -1,9 +1,13 @@
-"""ReceiveMessage (with long polling), DeleteMessage(Batch), ChangeMessageVisibility(Batch).
+"""ReceiveMessage, with long polling (deletes and visibility changes: ``visibility_ops``).
 
 Invariants:
 
-- A receive is one write transaction: the chosen messages get a new receipt token, a new
-  ``visible_at_ms`` and ``receive_count + 1`` before any of them is returned.
+- A receive is one write transaction (shared with concurrent requests by ``group_commit``):
+  the chosen messages get a new receipt token, a new ``visible_at_ms`` and
+  ``receive_count + 1`` before any of them is returned. Receives in one group run one after
+  the other, so they never hand out the same message.
+- Standard queues hand out the oldest visible message first by the ``(queue_id,
+  visible_at_ms, id)`` index, without sorting the backlog; FIFO queues strictly by ``id``.
 - A message received more than ``maxReceiveCount`` times (its queue has a RedrivePolicy whose
   target exists) is moved to the dead-letter queue in the same transaction instead of being
   returned; its id, body, attributes and SentTimestamp move with it.
@@ -13,8 +17,6 @@ Invariants:
 - Long polling waits on the event loop (``Waiters``), not in a worker thread and not by
   re-querying in a loop: it looks again when a send wakes it, when the next delayed or
   in-flight message becomes visible, or after ``RECHECK_SECONDS``.
-- Deleting with a stale receipt handle (the message was received again since) succeeds and
-  deletes nothing, as AWS documents.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import anyio.to_thread
@@ -36,23 +37,27 @@ from lambdamaker.services.sqs import attributes as qa
 from lambdamaker.services.sqs.common import (
     Queue,
     SqsBase,
-    decode_receipt,
     encode_receipt,
     parse_queue_arn,
 )
 from lambdamaker.services.sqs.errors import invalid_parameter
 from lambdamaker.services.sqs.messages import attributes_md5, select_attributes, wire_attributes
-from lambdamaker.services.sqs.send_ops import check_batch_ids
 from lambdamaker.services.sqs.tables import messages
 from lambdamaker.services.sqs.waiters import RECHECK_SECONDS, Waiters
 
+_VISIBLE_WHERE = (
+    messages.c.queue_id == sa.bindparam("queue_id"),
+    messages.c.visible_at_ms <= sa.bindparam("now"),
+)
 _VISIBLE = (
+    sa.select(messages).where(*_VISIBLE_WHERE).order_by(messages.c.id).limit(sa.bindparam("limit"))
+)
+# Standard queues: oldest visibility first, the index's own order. Ordering a deep backlog by id
+# would sort every visible message on each receive.
+_VISIBLE_STANDARD = (
     sa.select(messages)
-    .where(
-        messages.c.queue_id == sa.bindparam("queue_id"),
-        messages.c.visible_at_ms <= sa.bindparam("now"),
-    )
-    .order_by(messages.c.id)
+    .where(*_VISIBLE_WHERE)
+    .order_by(messages.c.visible_at_ms, messages.c.id)
     .limit(sa.bindparam("limit"))
 )
 _ANY_VISIBLE = (
@@ -86,7 +91,6 @@ _MARK_RECEIVED = (
         first_receive_ms=sa.func.coalesce(messages.c.first_receive_ms, sa.bindparam("now")),
     )
 )
-_BY_ROW = sa.select(messages).where(messages.c.id == sa.bindparam("row_id"))
 
 
 def _int_param(params: dict[str, Any], name: str, low: int, high: int, reason: str) -> int | None:
@@ -100,6 +104,8 @@ def _int_param(params: dict[str, Any], name: str, low: int, high: int, reason: s
 
 class ReceiveOperations(SqsBase):
     waiters: Waiters
+    backlogged: set[str]
+    """Queue URLs whose last receive returned messages (a hint; see ``_receive``)."""
 
     async def receive_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         _int_param(params, "MaxNumberOfMessages", 1, 10, "Must be between 1 and 10, if provided.")
@@ -139,67 +145,87 @@ class ReceiveOperations(SqsBase):
         becomes visible)."""
         limit = int(params.get("MaxNumberOfMessages") or 1)
         now = self.now_ms()
-        with self.platform.store.read() as conn:
-            # An empty queue (the common case for idle long polls) costs no write lock.
-            queue = self.queue_of(conn, ctx, params["QueueUrl"])
-            if conn.execute(_ANY_VISIBLE, {"queue_id": queue.id, "now": now}).first() is None:
-                return (
-                    queue,
-                    [],
-                    conn.execute(_NEXT_VISIBLE, {"queue_id": queue.id, "now": now}).scalar(),
-                )
-        with self.platform.store.begin() as conn:
-            queue = self.queue_of(conn, ctx, params["QueueUrl"])
-            timeout = params.get("VisibilityTimeout")
-            visibility = (
-                int(timeout) if timeout is not None else queue.int_attribute("VisibilityTimeout")
-            )
-            retention_ms = queue.int_attribute("MessageRetentionPeriod") * 1000
-            redrive = self._redrive(conn, queue)
-            blocked: set[str | None] = set()
-            if queue.fifo:
-                blocked = set(
-                    conn.execute(_BLOCKED_GROUPS, {"queue_id": queue.id, "now": now}).scalars()
-                )
-            # Over-fetch a little: some candidates expire or move to the DLQ.
-            query = _VISIBLE
-            if blocked:
-                query = query.where(messages.c.group_id.not_in(blocked))
-            rows = conn.execute(
-                query, {"queue_id": queue.id, "now": now, "limit": limit * 2 + 10}
-            ).all()
-            chosen: list[Any] = []
-            expired: list[int] = []
-            to_dlq: list[Any] = []
-            for row in rows:
-                if len(chosen) >= limit:
-                    break
-                if row.sent_ms + retention_ms <= now:
-                    expired.append(row.id)
-                elif redrive is not None and row.receive_count >= redrive[1]:
-                    to_dlq.append(row)
-                else:
-                    # A FIFO group's later messages may come in this same batch: in order.
-                    chosen.append(row)
-            if expired:
-                conn.execute(sa.delete(messages).where(messages.c.id.in_(expired)))
-            if to_dlq and redrive is not None:
-                self._move_to_dlq(conn, queue, redrive[0], to_dlq, now)
-            out = []
-            if chosen:
-                updates = []
-                for row in chosen:
-                    token = uuid.uuid4().hex
-                    updates.append(
-                        {
-                            "row_id": row.id,
-                            "token": token,
-                            "visible_at": now + visibility * 1000,
-                            "now": now,
-                        }
+        url = params["QueueUrl"]
+        if url not in self.backlogged:
+            with self.platform.store.read() as conn:
+                # An empty queue (the common case for idle long polls) costs no write lock.
+                queue = self.queue_of(conn, ctx, url)
+                if conn.execute(_ANY_VISIBLE, {"queue_id": queue.id, "now": now}).first() is None:
+                    return (
+                        queue,
+                        [],
+                        conn.execute(_NEXT_VISIBLE, {"queue_id": queue.id, "now": now}).scalar(),
                     )
-                    out.append(self._shape(queue, row, token, params, now))
-                conn.execute(_MARK_RECEIVED, updates)
+        try:
+            queue, out, next_ms = self.committer.run(
+                lambda conn: self._receive_in(conn, ctx, params, limit, now)
+            )
+        except ServiceError:
+            self.backlogged.discard(url)  # the queue is gone
+            raise
+        # A hint, not state: while a queue keeps answering with messages, skip the look above.
+        if out:
+            self.backlogged.add(url)
+        else:
+            self.backlogged.discard(url)
+        return queue, out, next_ms
+
+    def _receive_in(
+        self, conn: Connection, ctx: RequestContext, params: dict[str, Any], limit: int, now: int
+    ) -> tuple[Queue, list[dict[str, Any]], int | None]:
+        queue = self.queue_of(conn, ctx, params["QueueUrl"])
+        timeout = params.get("VisibilityTimeout")
+        visibility = (
+            int(timeout) if timeout is not None else queue.int_attribute("VisibilityTimeout")
+        )
+        retention_ms = queue.int_attribute("MessageRetentionPeriod") * 1000
+        redrive = self._redrive(conn, queue)
+        blocked: set[str | None] = set()
+        if queue.fifo:
+            blocked = set(
+                conn.execute(_BLOCKED_GROUPS, {"queue_id": queue.id, "now": now}).scalars()
+            )
+        # Over-fetch a little: some candidates expire or move to the DLQ.
+        query = _VISIBLE if queue.fifo else _VISIBLE_STANDARD
+        if blocked:
+            query = query.where(messages.c.group_id.not_in(blocked))
+        rows = conn.execute(
+            query, {"queue_id": queue.id, "now": now, "limit": limit * 2 + 10}
+        ).all()
+        chosen: list[Any] = []
+        expired: list[int] = []
+        to_dlq: list[Any] = []
+        for row in rows:
+            if len(chosen) >= limit:
+                break
+            if row.sent_ms + retention_ms <= now:
+                expired.append(row.id)
+            elif redrive is not None and row.receive_count >= redrive[1]:
+                to_dlq.append(row)
+            else:
+                # A FIFO group's later messages may come in this same batch: in order.
+                chosen.append(row)
+        if expired:
+            conn.execute(sa.delete(messages).where(messages.c.id.in_(expired)))
+        if to_dlq and redrive is not None:
+            self._move_to_dlq(conn, queue, redrive[0], to_dlq, now)
+        out = []
+        if chosen:
+            updates = []
+            for row in chosen:
+                token = uuid.uuid4().hex
+                updates.append(
+                    {
+                        "row_id": row.id,
+                        "token": token,
+                        "visible_at": now + visibility * 1000,
+                        "now": now,
+                    }
+                )
+                out.append(self._shape(queue, row, token, params, now))
+            conn.execute(_MARK_RECEIVED, updates)
+        next_ms = None
+        if not out:  # only a long poll that found nothing needs it
             next_ms = conn.execute(_NEXT_VISIBLE, {"queue_id": queue.id, "now": now}).scalar()
         return queue, out, next_ms
 
@@ -276,107 +302,3 @@ class ReceiveOperations(SqsBase):
             out["MessageAttributes"] = wire_attributes(selected)
             out["MD5OfMessageAttributes"] = attributes_md5(selected)
         return out
-
-    # --- delete and visibility ------------------------------------------------------------
-
-    def _find_received(self, conn: Connection, queue: Queue, handle: str) -> tuple[Any, bool]:
-        """(row or None, whether the handle is the row's latest receipt)."""
-        row_id, token = decode_receipt(handle)
-        row = conn.execute(_BY_ROW, {"row_id": row_id}).first()
-        if row is None or row.queue_id != queue.id:
-            return None, False
-        return row, row.receipt == token
-
-    def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        with self.platform.store.begin() as conn:
-            queue = self.queue_of(conn, ctx, params["QueueUrl"])
-            self._delete(conn, queue, params["ReceiptHandle"])
-        return {}
-
-    def _delete(self, conn: Connection, queue: Queue, handle: str) -> None:
-        row, current = self._find_received(conn, queue, handle)
-        if row is not None and current:
-            conn.execute(sa.delete(messages).where(messages.c.id == row.id))
-            if queue.fifo:  # its group may now deliver the next message
-                queue_id = queue.id
-                self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
-
-    def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._run_batch(
-            ctx,
-            params,
-            lambda conn, queue, entry: self._delete(conn, queue, entry["ReceiptHandle"]),
-        )
-
-    def _run_batch(
-        self,
-        ctx: RequestContext,
-        params: dict[str, Any],
-        apply: Callable[[Connection, Queue, dict[str, Any]], None],
-    ) -> dict[str, Any]:
-        """Apply ``apply`` to each entry in one transaction; an entry that fails (before it
-        changes anything) is reported in ``Failed`` and the others still apply."""
-        entries = list(params.get("Entries") or [])
-        check_batch_ids(entries)
-        successful, failed = [], []
-        with self.platform.store.begin() as conn:
-            queue = self.queue_of(conn, ctx, params["QueueUrl"])
-            for entry in entries:
-                try:
-                    apply(conn, queue, entry)
-                    successful.append({"Id": entry["Id"]})
-                except ServiceError as exc:
-                    failed.append(
-                        {
-                            "Id": entry["Id"],
-                            "SenderFault": True,
-                            "Code": exc.code,
-                            "Message": exc.message,
-                        }
-                    )
-        return {"Successful": successful, "Failed": failed}
-
-    def _change_visibility(self, conn: Connection, queue: Queue, handle: str, timeout: Any) -> None:
-        seconds = int(timeout)
-        if not 0 <= seconds <= 43_200:
-            raise invalid_parameter(
-                f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Must be "
-                "between 0 and 43200."
-            )
-        now = self.now_ms()
-        row, current = self._find_received(conn, queue, handle)
-        if row is None or not current:
-            raise invalid_parameter(
-                f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does "
-                "not exist or is not available for visibility timeout change."
-            )
-        if row.receive_count == 0 or row.visible_at_ms <= now:
-            raise ServiceError("Message is not in flight.", code="MessageNotInflight")
-        conn.execute(
-            sa.update(messages)
-            .where(messages.c.id == row.id)
-            .values(visible_at_ms=now + seconds * 1000)
-        )
-        queue_id = queue.id
-        self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
-
-    def change_message_visibility(
-        self, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        with self.platform.store.begin() as conn:
-            queue = self.queue_of(conn, ctx, params["QueueUrl"])
-            self._change_visibility(
-                conn, queue, params["ReceiptHandle"], params["VisibilityTimeout"]
-            )
-        return {}
-
-    def change_message_visibility_batch(
-        self, ctx: RequestContext, params: dict[str, Any]
-    ) -> dict[str, Any]:
-        return self._run_batch(
-            ctx,
-            params,
-            lambda conn, queue, entry: self._change_visibility(
-                conn, queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0)
-            ),
-        )

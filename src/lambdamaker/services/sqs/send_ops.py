@@ -199,11 +199,13 @@ class SendOperations(SqsBase):
             self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
 
     def send_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        with self.platform.store.begin() as conn:
+        def work(conn: Connection) -> dict[str, Any]:
             queue = self.queue_of(conn, ctx, params["QueueUrl"])
             prepared = self._prepare(_sender_id(ctx), queue, params)
             self._store(conn, queue, [prepared])
-        return prepared.result
+            return prepared.result
+
+        return self.committer.run(work)
 
     def send_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries: list[dict[str, Any]] = list(params.get("Entries") or [])
@@ -219,12 +221,12 @@ class SendOperations(SqsBase):
                 f"{total} bytes.",
                 code="BatchRequestTooLong",
             )
-        successful: list[dict[str, Any]] = []
-        failed: list[dict[str, Any]] = []
-        with self.platform.store.begin() as conn:
+        sender = _sender_id(ctx)
+
+        def work(conn: Connection) -> dict[str, Any]:
+            failed: list[dict[str, Any]] = []
             queue = self.queue_of(conn, ctx, params["QueueUrl"])
             batch: list[tuple[str, _Prepared]] = []
-            sender = _sender_id(ctx)
             for entry in entries:
                 try:
                     batch.append((entry["Id"], self._prepare(sender, queue, entry)))
@@ -238,9 +240,10 @@ class SendOperations(SqsBase):
                         }
                     )
             self._store(conn, queue, [p for _, p in batch])
-        for entry_id, p in batch:
-            successful.append({"Id": entry_id, **p.result})
-        return {"Successful": successful, "Failed": failed}
+            successful = [{"Id": entry_id, **p.result} for entry_id, p in batch]
+            return {"Successful": successful, "Failed": failed}
+
+        return self.committer.run(work)
 
     def enqueue(
         self,

@@ -5,13 +5,17 @@ Invariants:
 - A queue row is unique per ``(account, name)``; its ``attributes`` column holds the
   user-settable attributes as the strings AWS returns them (JSON object), defaults filled in.
 - A message row belongs to exactly one queue (deleted with it). Its ``id`` (autoincrement) is the
-  queue order: standard queues deliver roughly, FIFO queues strictly, in ``id`` order.
+  queue order of FIFO queues (strict); standard queues deliver oldest ``visible_at_ms`` first
+  (then ``id``), the order of ``ix_sqs_messages_queue_visible``, so a receive never sorts.
 - A message is visible when ``visible_at_ms <= now``; delays and visibility timeouts only move
   ``visible_at_ms``. ``receipt`` changes on every receive, so only the latest receiver's handle
   can delete the message or change its visibility.
 - A message is in flight when it was received (``receive_count > 0``) and is not yet visible
   again; a FIFO group with an in-flight message delivers nothing else.
 - ``sqs_dedup`` remembers a FIFO queue's deduplication ids until ``expires_ms`` (5 minutes).
+- ``sqs_deleted_queues`` holds the last deletion time of a queue name, in the DeleteQueue
+  transaction: for 60 s after it, CreateQueue of that name fails (``QueueDeletedRecently``),
+  across restarts too. A row is dropped when the name is created again.
 """
 
 from __future__ import annotations
@@ -86,11 +90,26 @@ move_tasks = sa.Table(
     sa.Column("started_ms", sa.BigInteger, nullable=False),
 )
 
+deleted_queues = sa.Table(
+    "sqs_deleted_queues",
+    metadata,
+    sa.Column("account", sa.String(12), nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("deleted_ms", sa.BigInteger, nullable=False),
+    sa.PrimaryKeyConstraint("account", "name"),
+)
+
 MIGRATIONS = [
     Migration(
         "sqs",
         1,
         create_tables(queues, messages, dedup, move_tasks),
         "queues, messages, dedup ids, message move tasks",
+    ),
+    Migration(
+        "sqs",
+        2,
+        create_tables(deleted_queues),
+        "when each queue name was last deleted (QueueDeletedRecently)",
     ),
 ]

@@ -1,0 +1,72 @@
+"""QueueDeletedRecently: a deleted queue's name is blocked for 60 s, durably (fake clock, restart),
+on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lambdamaker.config import PlatformConfig
+from lambdamaker.errors import ServiceError
+from lambdamaker.platform import Platform
+from lambdamaker.services.base import RequestContext
+from lambdamaker.services.sqs import SqsProvider
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _call(platform: Platform, clock: Clock, operation: str, **params: Any) -> dict[str, Any]:
+    provider = platform.providers["sqs"]
+    assert isinstance(provider, SqsProvider)
+    provider.clock = clock
+    method = provider.operation(operation)
+    assert method is not None
+    ctx = RequestContext(
+        "test", "sqs", operation, "us-east-1", "000000000000", endpoint_url="http://sqs.test"
+    )
+    result = method(ctx, params)
+    if asyncio.iscoroutine(result):
+        result = asyncio.run(result)
+    assert isinstance(result, dict)
+    return result
+
+
+@pytest.fixture()
+def config(tmp_path: Path, store_url: str) -> PlatformConfig:
+    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
+
+
+def test_a_deleted_name_is_blocked_for_sixty_seconds_even_across_a_restart(
+    config: PlatformConfig,
+) -> None:
+    clock = Clock()
+    with Platform(config, services=["sqs"]) as platform:
+        url = _call(platform, clock, "CreateQueue", QueueName="q")["QueueUrl"]
+        _call(platform, clock, "SendMessage", QueueUrl=url, MessageBody="old")
+        _call(platform, clock, "DeleteQueue", QueueUrl=url)
+        clock.now += 30
+        with pytest.raises(ServiceError) as exc:
+            _call(platform, clock, "CreateQueue", QueueName="q")
+        assert (exc.value.code, exc.value.status) == ("QueueDeletedRecently", 400)
+        # Other names are not affected.
+        _call(platform, clock, "CreateQueue", QueueName="other")
+    with Platform(config, services=["sqs"]) as platform:
+        clock.now += 29.9
+        with pytest.raises(ServiceError):
+            _call(platform, clock, "CreateQueue", QueueName="q")
+        clock.now += 0.1
+        url = _call(platform, clock, "CreateQueue", QueueName="q")["QueueUrl"]
+        # The new queue starts empty, and deleting it again blocks the name again.
+        assert "Messages" not in _call(platform, clock, "ReceiveMessage", QueueUrl=url)
+        _call(platform, clock, "DeleteQueue", QueueUrl=url)
+        with pytest.raises(ServiceError):
+            _call(platform, clock, "CreateQueue", QueueName="q")
