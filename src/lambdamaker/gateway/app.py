@@ -36,7 +36,7 @@ import anyio.to_thread
 from botocore.model import OperationModel
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lambdamaker import __version__
@@ -49,7 +49,13 @@ from lambdamaker.gateway.chunked import AwsChunkedDecoder
 from lambdamaker.gateway.protocol import ServiceProtocol
 from lambdamaker.gateway.protocol.body import Body, StreamPayload
 from lambdamaker.gateway.protocol.http import HttpRequest, HttpResponse
-from lambdamaker.gateway.routing import ServiceRouter, to_path_style, virtual_host_bucket
+from lambdamaker.gateway.protocol.legacy_query import accepts_legacy_query
+from lambdamaker.gateway.routing import (
+    ServiceRouter,
+    speaks_query,
+    to_path_style,
+    virtual_host_bucket,
+)
 from lambdamaker.gateway.sigv4 import (
     SigV4Request,
     auth_error,
@@ -60,6 +66,8 @@ from lambdamaker.gateway.sigv4 import (
 )
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import Principal, RequestContext
+from lambdamaker.services.sns.provider import SnsProvider
+from lambdamaker.services.sns.signing import CERT_PATH as SNS_CERT_PATH
 
 log = logging.getLogger("lambdamaker.gateway")
 
@@ -96,6 +104,12 @@ class AwsGateway:
         self.auth = platform.config.auth
         self.protocols = {name: ServiceProtocol.for_service(name) for name in platform.providers}
         self.router = ServiceRouter(p.service_model for p in self.protocols.values())
+        # JSON services that still accept their old query form (SQS): the query flavour.
+        self.legacy_protocols = {
+            name: ServiceProtocol.for_service(name, "query")
+            for name, p in self.protocols.items()
+            if accepts_legacy_query(p.service_model)
+        }
         self._coroutine_ops: dict[tuple[str, str], bool] = {}
         """(service, operation) -> whether its handler is a coroutine function (asked once)."""
 
@@ -143,7 +157,7 @@ class AwsGateway:
                 code="NotImplemented",
                 status=501,
             )
-        protocol = self.protocols[service]
+        protocol = self._protocol_of(service, request)
         vhost_bucket = virtual_host_bucket(request.host) if service == "s3" else None
         if vhost_bucket:
             signed = replace(request)
@@ -265,9 +279,15 @@ class AwsGateway:
             service = self.router.route(request, scope_service(request))
         except Exception:
             service = None
-        if service in self.protocols:
-            return self.protocols[service]
+        if service is not None and service in self.protocols:
+            return self._protocol_of(service, request)
         return self.protocols.get("s3") or next(iter(self.protocols.values()))
+
+    def _protocol_of(self, service: str, request: HttpRequest) -> ServiceProtocol:
+        legacy = self.legacy_protocols.get(service)
+        if legacy is not None and speaks_query(request):
+            return legacy
+        return self.protocols[service]
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -456,7 +476,20 @@ class GatewayApp:
         self.platform = platform
         self.started_at = time.time()
         self.aws = AwsGateway(platform)
-        self.platform_api = Starlette(routes=[Route("/_lambdamaker/health", self.health)])
+        self.platform_api = Starlette(
+            routes=[
+                Route("/_lambdamaker/health", self.health),
+                Route(SNS_CERT_PATH, self.sns_certificate),
+            ]
+        )
+
+    async def sns_certificate(self, request: Request) -> Response:
+        """SNS's ``SigningCertURL``: the certificate that verifies delivered messages."""
+        sns = self.platform.providers.get("sns")
+        pem = sns.certificate_pem() if isinstance(sns, SnsProvider) else None
+        if pem is None:
+            return Response(status_code=404)
+        return Response(pem, media_type="application/x-pem-file")
 
     async def health(self, request: Request) -> JSONResponse:
         return JSONResponse(

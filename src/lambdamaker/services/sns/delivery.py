@@ -1,90 +1,93 @@
-"""SNS delivery: a dispatcher thread fans each published message out to its subscribers.
+"""SNS delivery: a dispatcher thread fans each published message out and retries what failed.
 
 Invariants:
 - A message is fanned out to every confirmed subscription of its topic whose filter policy
   matches (scope MessageAttributes or MessageBody), at least once.
-- Each (message, subscription) delivery commits in one transaction together with its record in
-  ``sns_deliveries``: the SQS enqueue (``SqsProvider.enqueue``) or the Lambda async event (a row
-  in ``lambda_events``, the same row ``Invoke(InvocationType=Event)`` commits). A crash before
-  the commit loses nothing (the delivery runs again), after it never repeats it.
-- Once every matching subscription has its record, one transaction sets ``delivered`` and
-  drops the records. At start the dispatcher drains whatever is undelivered, so a restart
-  resumes where the last process stopped.
-- One thread delivers in ``seq`` order, so a FIFO topic's messages reach each subscriber in
-  publish order (a failing delivery holds back later messages of the same topic only through
-  retries of its own message; later ones are not blocked).
-- A delivery that fails (queue or function gone, queue refuses the message) is retried on
-  SNS's schedule for AWS-managed endpoints (3 immediate, 2 after 1 s, backoff from 1 s to
-  20 s over 10 tries, then every 20 s) and dropped, logged, after ``MAX_AGE`` (23 days, as SNS's
-  100,015 tries take). Attempt counts live in memory: a restart starts the schedule again.
+- Fan-out is one transaction per group of consecutive messages (``GROUP_DELIVERIES``), however
+  many subscribers each has: each SQS enqueue and Lambda Event invocation (``services.deliver``)
+  is written in it, each failed or http/https delivery gets a pending row in ``sns_deliveries``
+  (``attempts``), and the message is marked ``delivered`` (fanned out). A crash before the commit loses nothing (the fan-out runs
+  again); after it, the pending rows carry the rest.
+- A pending row holds the failed attempts so far and when the next is due, so a restart resumes
+  each retry where it was on the schedule. A retry of an SQS/Lambda delivery commits the
+  delivery and deletes its row in one transaction (at-least-once, never lost); an http/https
+  row is deleted after the endpoint's 2xx (a crash in between repeats the POST).
+
+Retry policies (SNS's defaults; ``LAMBDAMAKER_SNS_RETRY_SCALE`` scales every delay, e.g. 0.01
+for tests, 1 as AWS):
+- AWS-managed endpoints (SQS, Lambda): 3 immediate tries, 2 after 1 s, backoff from 1 s to 20 s
+  over 10 tries, then every 20 s, 100,015 tries in all (about 23 days).
+- http/https: 3 retries, 20 s apart.
+- A delivery whose endpoint is gone (a deleted queue or function: SNS's client-side error) goes
+  straight to the subscription's dead-letter queue when it has a RedrivePolicy; without one it
+  is retried on the schedule above (so a queue created again under its name gets the message;
+  SNS itself would discard it). When retries are exhausted the message goes to the dead-letter
+  queue, or is dropped and logged without one. A dead-letter queue that refuses the message
+  leaves a client-side failure pending (retried) and drops an exhausted one, logged.
 
 - http/https: Subscribe asks for a SubscriptionConfirmation POST (``request_confirmation``);
   at start every pending subscription younger than 3 days gets one again (the request lived in
-  memory). A notification POST that answers 2xx is recorded as delivered (there is no shared
-  transaction with a remote endpoint: at-least-once); failures follow SNS's default policy for
-  http (3 retries, 20 s apart), then the delivery is dropped and logged. POSTs run on the
-  dispatcher thread (at most ``http_delivery.TIMEOUT`` each), so a slow endpoint delays the
-  deliveries queued behind it.
+  memory). POSTs run on the dispatcher thread (at most ``http_delivery.TIMEOUT`` each), so a
+  slow endpoint delays the deliveries queued behind it.
+- FIFO topics: fan-out runs in ``seq`` order, so each subscriber gets a group's messages in
+  publish order while deliveries succeed; a retried delivery does not hold later ones back.
 
-Not yet: DeliveryPolicy overrides, subscription RedrivePolicy (DLQs), throttling policies.
+Not yet: DeliveryPolicy overrides, throttling policies.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
+import os
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Row
 
+from lambdamaker.config import ConfigError
 from lambdamaker.engines.events.filter_policy import FilterPolicyError, parse_filter_policy
-from lambdamaker.errors import ServiceError
 from lambdamaker.services.sns import http_delivery
 from lambdamaker.services.sns import tables as t
-from lambdamaker.services.sns.envelopes import (
-    Published,
-    lambda_event,
-    message_for,
-    notification,
-    sqs_attributes,
-)
+from lambdamaker.services.sns.attempts import HTTP_PROTOCOLS, Attempts
+from lambdamaker.services.sns.attempts import retry_delay as retry_delay  # re-exported
+from lambdamaker.services.sns.endpoints import Endpoints
+from lambdamaker.services.sns.envelopes import Published
+from lambdamaker.services.sns.signing import Signer
 
 if TYPE_CHECKING:
     from lambdamaker.platform import Platform
-    from lambdamaker.services.lambda_.provider import LambdaProvider
-    from lambdamaker.services.lambda_.targets import Target
 
 log = logging.getLogger("lambdamaker.sns")
 
 BATCH = 100
-MAX_AGE = 23 * 24 * 3600.0
+GROUP_DELIVERIES = 64
+"""Fan-out commits after about this many deliveries (each message counts one more): one fsync
+for many messages, while the write lock is held for tens of milliseconds at most."""
+IDLE_WAIT = 5.0
 DELIVERED_PROTOCOLS = ("sqs", "lambda", "http", "https")
-HTTP_PROTOCOLS = ("http", "https")
-HTTP_RETRIES = 3
-HTTP_RETRY_DELAY = 20.0
-"""SNS's default healthy retry policy for http/https: 3 retries, 20 s apart."""
 CONFIRMATION_VALID = 3 * 24 * 3600.0
+RETRY_SCALE_ENV = "LAMBDAMAKER_SNS_RETRY_SCALE"
 
 
-def retry_delay(attempt: int) -> float:
-    """Seconds before try ``attempt + 1`` after ``attempt`` failed tries (SNS's policy for
-    AWS-managed endpoints)."""
-    if attempt < 3:
-        return 0.0
-    if attempt < 5:
+def retry_scale_from_env() -> float:
+    raw = os.environ.get(RETRY_SCALE_ENV, "").strip()
+    if not raw:
         return 1.0
-    if attempt < 15:
-        return min(20.0, float(2 ** (attempt - 5)))
-    return 20.0
+    try:
+        scale = float(raw)
+    except ValueError:
+        raise ConfigError(f"{RETRY_SCALE_ENV} must be a number, not {raw!r}") from None
+    if not scale > 0:
+        raise ConfigError(f"{RETRY_SCALE_ENV} must be greater than 0")
+    return scale
 
 
 def _published(row: Row[Any]) -> Published:
+    topic_attributes: dict[str, str] = json.loads(row.topic_attributes or "{}")
     return Published(
         seq=row.seq,
         message_id=row.message_id,
@@ -97,16 +100,8 @@ def _published(row: Row[Any]) -> Published:
         dedup_id=row.dedup_id,
         published_at=row.published_at,
         fifo=bool(row.fifo),
+        signature_version="2" if topic_attributes.get("SignatureVersion") == "2" else "1",
     )
-
-
-def _content_dedup_id(published: Published) -> str:
-    """A FIFO topic's message without a deduplication id has content-based deduplication on
-    (Publish refuses it otherwise): SHA-256 of the message, as SNS and SQS compute it. A FIFO
-    queue then drops a repeat within its 5-minute window, so SNS's own deduplication holds."""
-    if published.fifo:
-        return hashlib.sha256(published.message.encode()).hexdigest()
-    return published.message_id
 
 
 def _matches(subscription: Row[Any], published: Published) -> bool:
@@ -123,24 +118,48 @@ def _matches(subscription: Row[Any], published: Published) -> bool:
     return policy.matches(published.message, published.attributes)
 
 
+_MESSAGES = (
+    sa.select(
+        t.messages,
+        t.topics.c.fifo,
+        t.topics.c.attributes.label("topic_attributes"),
+    )
+    .join(t.topics, t.topics.c.arn == t.messages.c.topic_arn, isouter=True)
+    .order_by(t.messages.c.seq)
+)
+_SUBSCRIBERS = sa.select(t.subscriptions).where(
+    t.subscriptions.c.topic_arn == sa.bindparam("topic"),
+    t.subscriptions.c.pending == sa.false(),
+    t.subscriptions.c.protocol.in_(DELIVERED_PROTOCOLS),
+)
+
+
 class Delivery:
     """The dispatcher: ``start()`` drains and then waits for ``notify()`` after each Publish."""
 
-    def __init__(self, platform: Platform, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        platform: Platform,
+        clock: Callable[[], float] = time.time,
+        retry_scale: float | None = None,
+    ) -> None:
         self.platform = platform
         self.store = platform.store
         self.clock = clock
+        self.retry_scale = retry_scale if retry_scale is not None else retry_scale_from_env()
+        self.signer = Signer(platform.config.data_dir / "sns")
+        self.endpoints = Endpoints(platform, self.signer)
+        self.attempts = Attempts(self.endpoints, self.retry_scale)
         self._wake = threading.Condition()
         self._dirty = True
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self._attempts: dict[tuple[int, str], int] = {}
-        self._not_before: dict[int, float] = {}
         self._confirmations: list[str] = []
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
+        self.signer.certificate_pem()  # generate the key pair now, not on the first delivery
         with self.store.read() as conn:
             pending = conn.execute(
                 sa.select(t.subscriptions.c.arn).where(
@@ -172,6 +191,10 @@ class Delivery:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def _stopped(self) -> bool:
+        with self._wake:
+            return self._stopping
+
     def _run(self) -> None:
         while True:
             with self._wake:
@@ -187,7 +210,7 @@ class Delivery:
             with self._wake:
                 if self._stopping:
                     return
-                if not self._dirty:
+                if not self._dirty and wait > 0:
                     self._wake.wait(wait)
 
     def _send_confirmations(self) -> None:
@@ -198,10 +221,21 @@ class Delivery:
                 sub = conn.execute(
                     sa.select(t.subscriptions).where(t.subscriptions.c.arn == arn)
                 ).first()
+                topic = conn.execute(
+                    sa.select(t.topics.c.attributes).where(
+                        t.topics.c.arn == (sub.topic_arn if sub is not None else "")
+                    )
+                ).scalar()
             if sub is None or not sub.pending or sub.token is None:
                 continue
+            version = "2" if json.loads(topic or "{}").get("SignatureVersion") == "2" else "1"
             body, headers = http_delivery.confirmation(
-                sub.topic_arn, sub.token, self._endpoint(), self.clock()
+                sub.topic_arn,
+                sub.token,
+                self.endpoints.endpoint_url(),
+                self.clock(),
+                self.signer,
+                version,
             )
             try:
                 http_delivery.post(sub.endpoint, body, headers)
@@ -211,192 +245,110 @@ class Delivery:
     # --- one pass -------------------------------------------------------------------------
 
     def drain(self) -> float:
-        """Deliver every due undelivered message; return how long to sleep before a retry."""
+        """Fan out every new message and retry every due delivery; return how long to sleep
+        before the next retry is due (0: more is due now)."""
+        self.fan_out()
+        if self._stopped():
+            return IDLE_WAIT
+        return self.retry_due()
+
+    def fan_out(self) -> None:
         after = 0
-        wait = 5.0
         while True:
             with self.store.read() as conn:
                 rows = conn.execute(
-                    sa.select(t.messages, t.topics.c.fifo)
-                    .join(t.topics, t.topics.c.arn == t.messages.c.topic_arn, isouter=True)
-                    .where(t.messages.c.delivered == sa.false(), t.messages.c.seq > after)
-                    .order_by(t.messages.c.seq)
-                    .limit(BATCH)
+                    _MESSAGES.where(
+                        t.messages.c.delivered == sa.false(), t.messages.c.seq > after
+                    ).limit(BATCH)
                 ).all()
+                subscribers: dict[str, list[Row[Any]]] = {}
+                for topic in {r.topic_arn for r in rows}:
+                    subscribers[topic] = list(conn.execute(_SUBSCRIBERS, {"topic": topic}))
             if not rows:
-                return wait
-            now = self.clock()
+                return
+            group: list[tuple[Published, list[Row[Any]]]] = []
+            size = 0
             for row in rows:
                 after = row.seq
-                due = self._not_before.get(row.seq, 0.0)
-                if due > now:
-                    wait = min(wait, due - now)
-                    continue
-                retry_in = self._deliver_message(_published(row), now)
-                if retry_in is not None:
-                    wait = min(wait, max(retry_in, 0.005))
-                with self._wake:
-                    if self._stopping:
-                        return wait
+                published = _published(row)
+                matching = [s for s in subscribers[row.topic_arn] if _matches(s, published)]
+                group.append((published, matching))
+                size += len(matching) + 1
+                if size >= GROUP_DELIVERIES:
+                    self._fan_out_group(group)
+                    group, size = [], 0
+                    if self._stopped():
+                        return
+            if group:
+                self._fan_out_group(group)
+            if self._stopped():
+                return
 
-    def _deliver_message(self, published: Published, now: float) -> float | None:
-        """Deliver to every matching subscription not yet served; ``None`` once complete, else
-        seconds until the next retry."""
-        with self.store.read() as conn:
-            subscriptions = conn.execute(
-                sa.select(t.subscriptions).where(
-                    t.subscriptions.c.topic_arn == published.topic_arn,
-                    t.subscriptions.c.pending == sa.false(),
-                    t.subscriptions.c.protocol.in_(DELIVERED_PROTOCOLS),
-                )
-            ).all()
-            done = set(
-                conn.execute(
-                    sa.select(t.deliveries.c.subscription_arn).where(
-                        t.deliveries.c.message_seq == published.seq
-                    )
-                ).scalars()
-            )
-        expired = now - published.published_at > MAX_AGE
-        retry: float | None = None
-        for sub in subscriptions:
-            if sub.arn in done or not _matches(sub, published):
-                continue
-            key = (published.seq, sub.arn)
-            try:
-                self._deliver_one(published, sub)
-            except Exception as exc:
-                attempts = self._attempts.get(key, 0) + 1
-                self._attempts[key] = attempts
-                if sub.protocol in HTTP_PROTOCOLS and attempts > HTTP_RETRIES:
-                    log.warning("sns: dropped %s for %s: %s", published.message_id, sub.arn, exc)
-                    self._record(published.seq, sub.arn)
-                    self._attempts.pop(key, None)
-                    continue
-                if expired:
-                    log.warning("sns: dropped %s for %s: %s", published.message_id, sub.arn, exc)
-                    continue
-                log.info("sns: delivering %s to %s failed: %s", published.message_id, sub.arn, exc)
-                delay = (
-                    HTTP_RETRY_DELAY if sub.protocol in HTTP_PROTOCOLS else retry_delay(attempts)
-                )
-                retry = delay if retry is None else min(retry, delay)
-                continue
-            self._attempts.pop(key, None)
-        if retry is not None:
-            self._not_before[published.seq] = now + retry
-            return retry
+    def _fan_out_group(self, group: list[tuple[Published, list[Row[Any]]]]) -> None:
+        """Fan out consecutive messages in one transaction (one commit, one fsync)."""
+        now = self.clock()
         with self.store.begin() as conn:
+            for published, matching in group:
+                for sub in matching:
+                    if sub.protocol in HTTP_PROTOCOLS:
+                        self.attempts.schedule(conn, published, sub, 0, now, None, existing=False)
+                    else:
+                        self.attempts.attempt(conn, published, sub, 0, now, existing=False)
             conn.execute(
                 sa.update(t.messages)
-                .where(t.messages.c.seq == published.seq)
+                .where(t.messages.c.seq.in_([published.seq for published, _ in group]))
                 .values(delivered=True)
             )
-            conn.execute(sa.delete(t.deliveries).where(t.deliveries.c.message_seq == published.seq))
-        self._not_before.pop(published.seq, None)
-        return None
 
-    def _record(self, seq: int, subscription_arn: str) -> None:
-        with self.store.begin() as conn:
-            conn.execute(
-                sa.insert(t.deliveries).values(message_seq=seq, subscription_arn=subscription_arn)
-            )
+    def retry_due(self) -> float:
+        now = self.clock()
+        d = t.deliveries
+        with self.store.read() as conn:
+            due = conn.execute(
+                sa.select(d)
+                .where(d.c.next_attempt_at <= now)
+                .order_by(d.c.next_attempt_at)
+                .limit(BATCH)
+            ).all()
+        for row in due:
+            self._retry(row)
+            if self._stopped():
+                return IDLE_WAIT
+        if len(due) == BATCH:
+            return 0.0
+        with self.store.read() as conn:
+            following = conn.execute(sa.select(sa.func.min(d.c.next_attempt_at))).scalar()
+        if following is None:
+            return IDLE_WAIT
+        return min(IDLE_WAIT, max(float(following) - self.clock(), 0.005))
 
-    def _deliver_one(self, published: Published, sub: Row[Any]) -> None:
-        if sub.protocol in HTTP_PROTOCOLS:
-            self._to_http(published, sub)
-            self._record(published.seq, sub.arn)
+    def _retry(self, pending: Row[Any]) -> None:
+        with self.store.read() as conn:
+            message = conn.execute(_MESSAGES.where(t.messages.c.seq == pending.message_seq)).first()
+            sub = conn.execute(
+                sa.select(t.subscriptions).where(t.subscriptions.c.arn == pending.subscription_arn)
+            ).first()
+        if message is None or sub is None:  # unsubscribed, or the topic deleted meanwhile
+            with self.store.begin() as conn:
+                self.attempts.done(conn, pending.message_seq, pending.subscription_arn)
             return
-        lambda_target = self._lambda_target(sub) if sub.protocol == "lambda" else None
+        published = _published(message)
+        now = self.clock()
+        if sub.protocol in HTTP_PROTOCOLS:
+            error: BaseException | None = None
+            try:
+                self.endpoints.post(published, sub)
+            except Exception as exc:
+                error = exc
+            with self.store.begin() as conn:
+                if error is None:
+                    self.attempts.done(conn, published.seq, sub.arn)
+                else:
+                    self.attempts.failed(
+                        conn, published, sub, pending.attempts + 1, error, now, True
+                    )
+            return
         with self.store.begin() as conn:
-            if lambda_target is None:
-                self._to_sqs(conn, published, sub)
-            else:
-                self._to_lambda(conn, published, sub, lambda_target)
-            conn.execute(
-                sa.insert(t.deliveries).values(message_seq=published.seq, subscription_arn=sub.arn)
-            )
-        if lambda_target is not None:
-            lambda_target[0].dispatcher.notify()
+            self.attempts.attempt(conn, published, sub, pending.attempts, now, existing=True)
 
-    # --- protocols ------------------------------------------------------------------------
-
-    def _endpoint(self) -> str:
-        endpoint = str(getattr(self.platform, "endpoint_url", ""))
-        return endpoint.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
-
-    def _to_http(self, published: Published, sub: Row[Any]) -> None:
-        raw = json.loads(sub.attributes).get("RawMessageDelivery") == "true"
-        if raw:
-            body = message_for(published, sub.protocol)
-        else:
-            body = json.dumps(notification(published, sub.protocol, sub.arn, self._endpoint()))
-        headers = http_delivery.notification_headers(
-            published.message_id, published.topic_arn, sub.arn
-        )
-        if raw:
-            headers["x-amz-sns-rawdelivery"] = "true"
-        http_delivery.post(sub.endpoint, body, headers)
-
-    def _to_sqs(self, conn: Connection, published: Published, sub: Row[Any]) -> None:
-        from lambdamaker.services.sqs.provider import SqsProvider
-
-        sqs = self.platform.providers.get("sqs")
-        if not isinstance(sqs, SqsProvider):
-            raise ServiceError("SQS is not running", code="InternalError", status=500)
-        raw = json.loads(sub.attributes).get("RawMessageDelivery") == "true"
-        if raw:
-            body = message_for(published, "sqs")
-            attributes = sqs_attributes(published)
-        else:
-            body = json.dumps(notification(published, "sqs", sub.arn, self._endpoint()))
-            attributes = {}
-        group_id = dedup_id = None
-        if sub.endpoint.endswith(".fifo"):
-            group_id = published.group_id or published.topic_arn.rsplit(":", 1)[-1]
-            dedup_id = published.dedup_id or _content_dedup_id(published)
-        sqs.enqueue(
-            conn,
-            sub.endpoint,
-            body,
-            message_attributes=attributes,
-            group_id=group_id,
-            dedup_id=dedup_id,
-        )
-
-    def _lambda_target(self, sub: Row[Any]) -> tuple[LambdaProvider, Target]:
-        """The subscribed function (resolved before the delivery's transaction: the lookup
-        reads the store). Raises if the function is gone, so the delivery is retried."""
-        from lambdamaker.services.lambda_.provider import LambdaProvider
-
-        lam = self.platform.providers.get("lambda")
-        if not isinstance(lam, LambdaProvider):
-            raise ServiceError("Lambda is not running", code="InternalError", status=500)
-        name, qualifier = lam.arns.parse_function(sub.endpoint)
-        return lam, lam.targets.get(name, qualifier)
-
-    def _to_lambda(
-        self,
-        conn: Connection,
-        published: Published,
-        sub: Row[Any],
-        lambda_target: tuple[LambdaProvider, Target],
-    ) -> None:
-        from lambdamaker.services.lambda_.tables import events
-
-        target = lambda_target[1]
-        payload = json.dumps(lambda_event(published, sub.arn, self._endpoint())).encode()
-        now_ms = int(time.time() * 1000)
-        conn.execute(
-            sa.insert(events).values(
-                request_id=str(uuid.uuid4()),
-                function_name=target.name,
-                qualifier=target.qualifier,
-                invoked_arn=target.invoked_arn,
-                payload=payload,
-                created_ms=now_ms,
-                attempts=0,
-                next_attempt_ms=now_ms,
-                lease_until_ms=0,
-            )
-        )
+    # --- one delivery, inside the caller's transaction -------------------------------------

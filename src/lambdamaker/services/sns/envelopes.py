@@ -12,18 +12,20 @@
   without one) and ``MessageAttributes`` (``{}`` without any).
 - ``MessageStructure=json`` messages deliver the protocol's own key, else ``default``.
 
-The signature is not AWS's (we hold no AWS signing key): it is a base64 digest of the canonical
-string SNS signs, so it is stable and well-formed but verifies against nothing.
+Signatures are real (``signing``): SignatureVersion 1 (SHA1withRSA) or, when the topic's
+``SignatureVersion`` attribute is ``2``, SHA256withRSA, over SNS's canonical string, with this
+platform's key; ``SigningCertURL`` serves its certificate.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from lambdamaker.services.sns.signing import CERT_PATH, Signer
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Published:
     dedup_id: str | None
     published_at: float
     fifo: bool
+    signature_version: str = "1"
+    """The topic's ``SignatureVersion`` attribute when delivered (``1`` or ``2``)."""
 
 
 def timestamp(seconds: float) -> str:
@@ -83,23 +87,18 @@ def sqs_attributes(published: Published) -> dict[str, dict[str, Any]]:
     return out
 
 
-def signature(fields: dict[str, Any]) -> str:
-    canonical = "".join(
-        f"{k}\n{fields[k]}\n"
-        for k in ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
-        if fields.get(k) is not None
-    )
-    return base64.b64encode(hashlib.sha256(canonical.encode()).digest() * 8).decode()
+def cert_url(endpoint: str) -> str:
+    return f"{endpoint}{CERT_PATH}"
 
 
 def _urls(endpoint: str, subscription_arn: str) -> tuple[str, str]:
-    cert = f"{endpoint}/SimpleNotificationService-lambdamaker.pem"
+    cert = cert_url(endpoint)
     unsubscribe = f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}"
     return cert, unsubscribe
 
 
 def notification(
-    published: Published, protocol: str, subscription_arn: str, endpoint: str
+    published: Published, protocol: str, subscription_arn: str, endpoint: str, signer: Signer
 ) -> dict[str, Any]:
     """The JSON envelope SQS and http/https subscribers receive (key order as AWS's)."""
     out: dict[str, Any] = {"Type": "Notification", "MessageId": published.message_id}
@@ -111,8 +110,8 @@ def notification(
     out["Message"] = message_for(published, protocol)
     out["Timestamp"] = timestamp(published.published_at)
     cert, unsubscribe = _urls(endpoint, subscription_arn)
-    out["SignatureVersion"] = "1"
-    out["Signature"] = signature(out)
+    out["SignatureVersion"] = published.signature_version
+    out["Signature"] = signer.sign(out, published.signature_version)
     out["SigningCertURL"] = cert
     out["UnsubscribeURL"] = unsubscribe
     attributes = sns_attributes(published)
@@ -121,7 +120,9 @@ def notification(
     return out
 
 
-def lambda_event(published: Published, subscription_arn: str, endpoint: str) -> dict[str, Any]:
+def lambda_event(
+    published: Published, subscription_arn: str, endpoint: str, signer: Signer
+) -> dict[str, Any]:
     """The event a Lambda subscriber is invoked with."""
     sns: dict[str, Any] = {
         "Type": "Notification",
@@ -132,8 +133,8 @@ def lambda_event(published: Published, subscription_arn: str, endpoint: str) -> 
         "Timestamp": timestamp(published.published_at),
     }
     cert, unsubscribe = _urls(endpoint, subscription_arn)
-    sns["SignatureVersion"] = "1"
-    sns["Signature"] = signature(sns)
+    sns["SignatureVersion"] = published.signature_version
+    sns["Signature"] = signer.sign(sns, published.signature_version)
     sns["SigningCertUrl"] = cert
     sns["UnsubscribeUrl"] = unsubscribe
     sns["MessageAttributes"] = sns_attributes(published)

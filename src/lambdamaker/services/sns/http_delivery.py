@@ -15,7 +15,8 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from lambdamaker.services.sns.envelopes import signature, timestamp
+from lambdamaker.services.sns.envelopes import cert_url, timestamp
+from lambdamaker.services.sns.signing import Signer
 
 TIMEOUT = 15.0
 USER_AGENT = "Amazon Simple Notification Service Agent"
@@ -48,7 +49,7 @@ def post(url: str, body: str, headers: dict[str, str]) -> None:
 
 
 def confirmation(
-    topic_arn: str, token: str, endpoint: str, now: float
+    topic_arn: str, token: str, endpoint: str, now: float, signer: Signer, version: str = "1"
 ) -> tuple[str, dict[str, str]]:
     """The SubscriptionConfirmation body and headers."""
     message_id = str(uuid.uuid4())
@@ -66,10 +67,10 @@ def confirmation(
             f"&Token={token}"
         ),
         "Timestamp": timestamp(now),
-        "SignatureVersion": "1",
+        "SignatureVersion": version,
     }
-    body["Signature"] = signature(body)
-    body["SigningCertURL"] = f"{endpoint}/SimpleNotificationService-lambdamaker.pem"
+    body["Signature"] = signer.sign(body, version)
+    body["SigningCertURL"] = cert_url(endpoint)
     headers = {
         "x-amz-sns-message-type": "SubscriptionConfirmation",
         "x-amz-sns-message-id": message_id,

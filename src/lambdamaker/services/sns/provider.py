@@ -1,5 +1,6 @@
 """``SnsProvider``: the SNS operations of each concept module, combined, and the delivery
-dispatcher's lifecycle (started after migrations, woken by every Publish)."""
+dispatcher's lifecycle (started after migrations, woken by every Publish). The gateway serves
+``certificate_pem()`` at ``signing.CERT_PATH``, the ``SigningCertURL`` of every message."""
 
 from __future__ import annotations
 
@@ -29,3 +30,7 @@ class SnsProvider(TopicOperations, SubscriptionOperations, TagOperations, Publis
 
     def close(self) -> None:
         self.delivery.close()
+
+    def certificate_pem(self) -> bytes:
+        """The PEM certificate that verifies this platform's SNS message signatures."""
+        return self.delivery.signer.certificate_pem()

@@ -230,3 +230,32 @@ class PublishOperations(SnsBase):
         if successful:
             self.delivery.notify()
         return {"Successful": successful, "Failed": failed}
+
+    def publish_from(
+        self,
+        conn: Connection,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        attributes: dict[str, dict[str, Any]] | None = None,
+        group_id: str | None = None,
+        dedup_id: str | None = None,
+    ) -> dict[str, str]:
+        """Publish from inside the platform (S3 notifications, EventBridge targets, Lambda
+        destinations) on the caller's open transaction, validated as Publish validates; raises
+        ``NotFound`` for an unknown topic. The dispatcher is woken after the commit."""
+        row = conn.execute(sa.select(t.topics).where(t.topics.c.arn == check_topic_arn(topic_arn)))
+        topic = row.first()
+        if topic is None:
+            raise ServiceError("Topic does not exist", code="NotFound", status=404)
+        entry: dict[str, Any] = {"Message": message, "Subject": subject}
+        if attributes:
+            entry["MessageAttributes"] = attributes
+        if group_id is not None:
+            entry["MessageGroupId"] = group_id
+        if dedup_id is not None and topic.fifo:
+            entry["MessageDeduplicationId"] = dedup_id
+        out = _record(conn, _validate(entry, topic), topic.fifo)
+        self.platform.store.after_commit(conn, self.delivery.notify)
+        return out

@@ -12,10 +12,13 @@ Invariants:
   ``PendingConfirmation`` in place of their ARN.
 - A stored FilterPolicy always parses under the stored FilterPolicyScope: both attributes are
   validated together on every change.
+- A stored RedrivePolicy is a JSON object whose ``deadLetterTargetArn`` is an SQS queue ARN
+  (the queue need not exist yet: delivery finds out); an empty value removes it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import time
@@ -64,6 +67,17 @@ def _check_endpoint(protocol: str, endpoint: str) -> None:
         raise invalid("Endpoint must match the specified protocol")
 
 
+def _check_redrive_policy(text: str, prefix: str) -> None:
+    """SNS's checks (and words): JSON, then an ARN; SNS's dead-letter queues are SQS queues."""
+    try:
+        policy = json.loads(text)
+    except ValueError:
+        raise invalid(f"{prefix}RedrivePolicy: failed to parse JSON.") from None
+    target = policy.get("deadLetterTargetArn") if isinstance(policy, dict) else None
+    if not isinstance(target, str) or not _SQS_ARN.match(target):
+        raise invalid(f"{prefix}RedrivePolicy: deadLetterTargetArn is an invalid arn")
+
+
 def _checked(attributes: dict[str, str], prefix: str) -> dict[str, str]:
     """Validate subscription attributes as a whole; return them normalized for storage."""
     out = dict(attributes)
@@ -89,6 +103,11 @@ def _checked(attributes: dict[str, str], prefix: str) -> dict[str, str]:
             raise invalid(f"{prefix}{exc}") from None
     elif policy == "":
         del out["FilterPolicy"]
+    redrive = out.get("RedrivePolicy")
+    if redrive:
+        _check_redrive_policy(redrive, prefix)
+    elif redrive == "":
+        del out["RedrivePolicy"]
     return out
 
 

@@ -11,14 +11,19 @@ Invariants:
   is a FIFO topic's SequenceNumber); ``delivered`` stays false until delivery fans it out.
 - ``pending`` subscriptions (http/https awaiting the confirmation handshake) carry a ``token``
   that ConfirmSubscription exchanges for confirmation; confirmed ones carry none.
-- ``deliveries`` records each (message, subscription) delivery once it is committed, in the
-  same transaction as the SQS enqueue or the Lambda event; when a message is fully delivered
-  its rows go and ``delivered`` turns true, in one transaction.
+- ``delivered`` turns true in the transaction that fans the message out: every matching
+  subscription is either served in that same transaction (SQS enqueue, Lambda event) or has a
+  row in ``deliveries``. So ``messages.delivered = false`` means "not fanned out yet".
+- ``deliveries`` holds the pending (message, subscription) attempts, with the failed attempts
+  so far and when the next is due. A row goes in the transaction that serves it (the enqueue
+  or Lambda event), sends it to the subscription's dead-letter queue, or gives it up; for
+  http/https, right after the endpoint's 2xx.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from lambdamaker.store import Migration
 from lambdamaker.store.migrations import create_tables
@@ -76,12 +81,33 @@ messages = sa.Table(
     sa.Column("delivered", sa.Boolean, nullable=False, index=True),
 )
 
+_v2 = sa.MetaData()
+_deliveries_v2 = sa.Table(
+    "sns_deliveries",
+    _v2,
+    sa.Column("message_seq", sa.Integer, primary_key=True),
+    sa.Column("subscription_arn", sa.String(640), primary_key=True),
+)
+"""Version 2's shape (done-records), kept so that migration stays as released."""
+
 deliveries = sa.Table(
     "sns_deliveries",
     metadata,
     sa.Column("message_seq", sa.Integer, primary_key=True),
     sa.Column("subscription_arn", sa.String(640), primary_key=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.Float, nullable=False, index=True),
+    sa.Column("last_error", sa.Text, nullable=True),
 )
+
+
+def _pending_deliveries(conn: Connection) -> None:
+    """Version 2 recorded finished deliveries of messages not yet fully fanned out; version 3
+    records pending ones. The old records are dropped: a message still undelivered is fanned
+    out again whole, which may repeat a delivery (at-least-once), never lose one."""
+    _deliveries_v2.drop(conn, checkfirst=True)
+    deliveries.create(conn)
+
 
 MIGRATIONS = (
     Migration(
@@ -90,5 +116,6 @@ MIGRATIONS = (
         create_tables(topics, subscriptions, tags, messages),
         "topics, subscriptions, tags, published messages",
     ),
-    Migration("sns", 2, create_tables(deliveries), "per-subscription delivery records"),
+    Migration("sns", 2, create_tables(_deliveries_v2), "per-subscription delivery records"),
+    Migration("sns", 3, _pending_deliveries, "pending deliveries with their retry schedule"),
 )
