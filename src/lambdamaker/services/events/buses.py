@@ -11,8 +11,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lambdamaker.services.base import Provider, RequestContext
+from lambdamaker.services.base import RequestContext
 from lambdamaker.services.events import tables as t
+from lambdamaker.services.events.base import EventsBase
 from lambdamaker.services.events.common import (
     DEFAULT_BUS,
     AlreadyExistsError,
@@ -29,13 +30,15 @@ _NAME = re.compile(r"[\w.\-]{1,256}")
 
 
 def bus_exists(conn: Connection, ctx: RequestContext, name: str) -> bool:
+    return bus_exists_in(conn, ctx.account_id, ctx.region, name)
+
+
+def bus_exists_in(conn: Connection, account: str, region: str, name: str) -> bool:
     if name == DEFAULT_BUS:
         return True
     row = conn.execute(
         sa.select(t.buses.c.name).where(
-            t.buses.c.account == ctx.account_id,
-            t.buses.c.region == ctx.region,
-            t.buses.c.name == name,
+            t.buses.c.account == account, t.buses.c.region == region, t.buses.c.name == name
         )
     ).first()
     return row is not None
@@ -56,7 +59,7 @@ def _bus_shape(row: Any) -> dict[str, Any]:
     return out
 
 
-class BusOperations(Provider):
+class BusOperations(EventsBase):
     def create_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Name"]
         if params.get("EventSourceName"):
@@ -101,6 +104,7 @@ class BusOperations(Provider):
                         table.c[column] == name,
                     )
                 )
+            self.rules_changed(conn)
         return {}
 
     def describe_event_bus(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

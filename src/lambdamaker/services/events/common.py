@@ -40,7 +40,7 @@ class LimitExceededError(ServiceError):
     status = 400
 
 
-_BUS_ARN = re.compile(r"arn:aws[\w-]*:events:([\w-]+):(\d{12}):event-bus/([\w/.\-]+)")
+BUS_ARN = re.compile(r"arn:aws[\w-]*:events:([\w-]+):(\d{12}):event-bus/([\w/.\-]+)")
 _ARN = re.compile(r"arn:aws[\w-]*:[a-z0-9\-]+:[\w-]*:(\d{12})?:.+")
 _RATE = re.compile(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)")
 
@@ -60,7 +60,7 @@ def bus_name_of(ctx: RequestContext, value: str | None) -> str:
         return DEFAULT_BUS
     if not value.startswith("arn:"):
         return value
-    m = _BUS_ARN.fullmatch(value)
+    m = BUS_ARN.fullmatch(value)
     if m is None:
         raise EventsValidationError(
             f"Parameter {value} is not valid. Reason: Provided Arn is not in correct format."

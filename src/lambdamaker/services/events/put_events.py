@@ -1,5 +1,5 @@
 """PutEvents: validate each entry, build the event as EventBridge delivers it, and commit every
-accepted one to ``eb_events`` before answering (delivery to rule targets is later work). An
+accepted one to ``eb_events`` before answering; the dispatcher (``dispatch``) delivers it. An
 entry's EventId is returned only for a committed row; a bad entry fails alone, as in AWS."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lambdamaker.services.base import Provider, RequestContext
+from lambdamaker.services.base import RequestContext
 from lambdamaker.services.events import tables as t
+from lambdamaker.services.events.base import EventsBase
 from lambdamaker.services.events.buses import bus_exists
 from lambdamaker.services.events.common import (
     EventsNotFoundError,
@@ -55,7 +56,7 @@ def _time_text(value: Any) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class PutEventsOperations(Provider):
+class PutEventsOperations(EventsBase):
     def put_events(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         entries: list[dict[str, Any]] = params["Entries"]
         if sum(entry_size(e) for e in entries) > MAX_REQUEST_BYTES:
@@ -99,5 +100,6 @@ class PutEventsOperations(Provider):
                 results.append({"EventId": event_id})
             if rows:
                 conn.execute(sa.insert(t.events), rows)
+                self.platform.store.after_commit(conn, self.dispatcher.notify)
         failed = sum(1 for r in results if "ErrorCode" in r)
         return {"FailedEntryCount": failed, "Entries": results}

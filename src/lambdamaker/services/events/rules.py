@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lambdamaker.engines.events.patterns import loads
-from lambdamaker.services.base import Provider, RequestContext
+from lambdamaker.services.base import RequestContext
 from lambdamaker.services.events import tables as t
+from lambdamaker.services.events.base import EventsBase
 from lambdamaker.services.events.buses import bus_exists
 from lambdamaker.services.events.common import (
     DEFAULT_BUS,
@@ -68,7 +69,7 @@ def _rule_shape(row: Any, *, brief: bool = False) -> dict[str, Any]:
     return out
 
 
-class RuleOperations(Provider):
+class RuleOperations(EventsBase):
     def put_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Name"]
         if _RULE_NAME.fullmatch(name) is None:
@@ -114,6 +115,7 @@ class RuleOperations(Provider):
                         **values,
                     )
                 )
+            self.rules_changed(conn)
         return {"RuleArn": arn}
 
     def describe_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -164,6 +166,7 @@ class RuleOperations(Provider):
                 raise EventsValidationError("Rule can't be deleted since it has targets.")
             # AWS answers 200 for a rule that doesn't exist.
             conn.execute(sa.delete(t.rules).where(rule_where(ctx, bus, name)))
+            self.rules_changed(conn)
         return {}
 
     def enable_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +181,7 @@ class RuleOperations(Provider):
         with self.platform.store.begin() as conn:
             require_rule(conn, ctx, bus, name)
             conn.execute(sa.update(t.rules).where(rule_where(ctx, bus, name)).values(state=state))
+            self.rules_changed(conn)
         return {}
 
     def test_event_pattern(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

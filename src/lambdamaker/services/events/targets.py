@@ -1,6 +1,8 @@
-"""Targets of rules: PutTargets, RemoveTargets, ListTargetsByRule (storage only; delivery is
-later work). A request is validated whole before anything is written, so a bad target changes
-nothing; a rule holds at most five targets, as in AWS."""
+"""Targets of rules: PutTargets, RemoveTargets, ListTargetsByRule, ListRuleNamesByTarget.
+A request is validated whole before anything is written (ARNs, Input JSON, InputPath and
+InputTransformer compiled by ``engines.events.transform``, the DLQ an SQS queue, FIFO queues
+and topics given a MessageGroupId), so a bad target changes nothing; a rule holds at most five targets, as in AWS. Delivery is the
+dispatcher's (``dispatch``, ``routing``); changes reach it through ``rules_changed``."""
 
 from __future__ import annotations
 
@@ -10,13 +12,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lambdamaker.services.base import Provider, RequestContext
+from lambdamaker.engines.events.transform import InputTransformer, JsonPath, TransformError
+from lambdamaker.services.base import RequestContext
 from lambdamaker.services.events import tables as t
+from lambdamaker.services.events.base import EventsBase
+from lambdamaker.services.events.buses import bus_exists
 from lambdamaker.services.events.common import (
     MAX_TARGETS_PER_RULE,
     EventsValidationError,
     LimitExceededError,
     bus_name_of,
+    bus_not_found,
     decode_token,
     encode_token,
     is_valid_arn,
@@ -48,9 +54,27 @@ def _check_target(target: dict[str, Any]) -> None:
             json.loads(target["Input"])
         except ValueError as exc:
             raise EventsValidationError("Input is not valid JSON.") from exc
+    try:
+        if target.get("InputPath") is not None:
+            JsonPath.compile(target["InputPath"])
+        spec = target.get("InputTransformer")
+        if spec is not None:
+            InputTransformer.compile(spec.get("InputPathsMap"), spec["InputTemplate"])
+    except TransformError as exc:
+        raise EventsValidationError(f"Target {tid} is not valid: {exc}") from exc
+    dlq = (target.get("DeadLetterConfig") or {}).get("Arn")
+    if dlq is not None and (not is_valid_arn(dlq) or dlq.split(":")[2] != "sqs"):
+        raise EventsValidationError(
+            f"Parameter {dlq} is not valid. Reason: DeadLetterConfig Arn must be an SQS queue."
+        )
+    fifo_queue = arn.split(":")[2] in ("sqs", "sns") and arn.endswith(".fifo")
+    if fifo_queue and not (target.get("SqsParameters") or {}).get("MessageGroupId"):
+        raise EventsValidationError(
+            f"Parameter(s) SqsParameters must be specified for target: {tid}."
+        )
 
 
-class TargetOperations(Provider):
+class TargetOperations(EventsBase):
     def _targets_where(self, ctx: RequestContext, bus: str, rule: str) -> Any:
         return sa.and_(
             t.targets.c.account == ctx.account_id,
@@ -91,6 +115,7 @@ class TargetOperations(Provider):
                     for tid, target in new.items()
                 ],
             )
+            self.rules_changed(conn)
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
     def remove_targets(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -102,6 +127,7 @@ class TargetOperations(Provider):
             conn.execute(
                 sa.delete(t.targets).where(where, t.targets.c.target_id.in_(params["Ids"]))
             )
+            self.rules_changed(conn)
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
     def list_targets_by_rule(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -118,4 +144,27 @@ class TargetOperations(Provider):
         out: dict[str, Any] = {"Targets": [json.loads(r.document) for r in rows[:limit]]}
         if len(rows) > limit:
             out["NextToken"] = encode_token(rows[limit - 1].target_id)
+        return out
+
+    def list_rule_names_by_target(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        bus = bus_name_of(ctx, params.get("EventBusName"))
+        limit = page_limit(params)
+        query = sa.select(sa.distinct(t.targets.c.rule)).where(
+            t.targets.c.account == ctx.account_id,
+            t.targets.c.region == ctx.region,
+            t.targets.c.bus == bus,
+            t.targets.c.arn == params["TargetArn"],
+        )
+        token = params.get("NextToken")
+        if token:
+            query = query.where(t.targets.c.rule > decode_token(token))
+        with self.platform.store.read() as conn:
+            if not bus_exists(conn, ctx, bus):
+                raise bus_not_found(bus)
+            names = list(conn.execute(query.order_by(t.targets.c.rule).limit(limit + 1)).scalars())
+        out: dict[str, Any] = {"RuleNames": names[:limit]}
+        if len(names) > limit:
+            out["NextToken"] = encode_token(names[limit - 1])
         return out

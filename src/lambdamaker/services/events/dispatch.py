@@ -1,0 +1,188 @@
+"""The delivery dispatcher: a thread that routes committed events to their rules' targets.
+
+Invariants:
+- Events are taken from ``eb_events`` in ``seq`` order. A batch of them is matched against the
+  ENABLED pattern rules of its bus and delivered to every matching rule's targets, and the
+  batch is marked ``delivered``, all in one transaction: a crash before the commit routes the
+  batch again (nothing was delivered), after it never again. Delivery is at-least-once only
+  towards targets outside the store (none today), exactly-once into queues, topics, functions
+  and buses of this platform.
+- A target delivery that fails in that transaction becomes a row of ``eb_deliveries`` in the
+  same transaction (or a DLQ message, see ``routing``); due rows are retried, each retry in one
+  transaction that also deletes, updates or dead-letters the row.
+- At start the dispatcher drains whatever is undelivered or due, so a restart (even after
+  ``kill -9``) resumes where the last process stopped.
+- An event forwarded bus to bus more than ``routing.MAX_HOPS`` times is dropped and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from lambdamaker.services.events import tables as t
+from lambdamaker.services.events.routing import MAX_HOPS, Job, Router, RuleCache, shape_body
+
+if TYPE_CHECKING:
+    from lambdamaker.store import Store
+
+log = logging.getLogger("lambdamaker.events")
+
+BATCH = 100
+IDLE_WAIT = 5.0
+
+
+class Dispatcher:
+    def __init__(
+        self, store: Store, router: Router, cache: RuleCache, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.router = router
+        self.cache = cache
+        self.clock = clock
+        self._wake = threading.Condition()
+        self._dirty = True
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="events-delivery", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        with self._wake:
+            self._dirty = True
+            self._wake.notify_all()
+
+    def close(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                if self._stopping:
+                    return
+                self._dirty = False
+            try:
+                wait = self.drain()
+            except Exception:
+                log.exception("events: delivery pass failed")
+                wait = 1.0
+            with self._wake:
+                if self._stopping:
+                    return
+                if not self._dirty:
+                    self._wake.wait(max(wait, 0.005))
+
+    def _stopped(self) -> bool:
+        with self._wake:
+            return self._stopping
+
+    # --- one pass -------------------------------------------------------------------------
+
+    def drain(self) -> float:
+        """Route every undelivered event, retry every due delivery; seconds until the next."""
+        while self.route_batch() and not self._stopped():
+            pass
+        while self.retry_batch() and not self._stopped():
+            pass
+        with self.store.read() as conn:
+            due = conn.execute(sa.select(sa.func.min(t.deliveries.c.next_attempt_at))).scalar()
+        if due is None:
+            return IDLE_WAIT
+        return min(IDLE_WAIT, float(due) - self.clock())
+
+    def route_batch(self) -> int:
+        """Route up to ``BATCH`` undelivered events in one transaction; how many."""
+        with self.store.begin() as conn:
+            rows = conn.execute(
+                sa.select(t.events, t.event_hops.c.hops)
+                .join(t.event_hops, t.event_hops.c.seq == t.events.c.seq, isouter=True)
+                .where(t.events.c.delivered == sa.false())
+                .order_by(t.events.c.seq)
+                .limit(BATCH)
+            ).all()
+            if not rows:
+                return 0
+            now = self.clock()
+            for row in rows:
+                hops = int(row.hops or 0)
+                if hops > MAX_HOPS:
+                    log.warning("events: dropped event %s: forwarded %d times", row.event_id, hops)
+                    continue
+                self._route(conn, row, hops, now)
+            conn.execute(
+                sa.update(t.events)
+                .where(t.events.c.seq.in_([r.seq for r in rows]))
+                .values(delivered=True)
+            )
+        return len(rows)
+
+    def _route(self, conn: Any, row: Any, hops: int, now: float) -> None:
+        event: dict[str, Any] = json.loads(row.event)
+        for route in self.cache.routes(conn, row.account, row.region, row.bus):
+            if route.pattern is None or not route.pattern.matches(event):
+                continue
+            for target in route.targets:
+                try:
+                    body = shape_body(target, row.event, event, route, row.created_at)
+                except Exception:
+                    log.exception("events: shaping input for %s failed", target.get("Arn"))
+                    continue
+                job = Job(
+                    account=row.account,
+                    region=row.region,
+                    rule_arn=route.rule_arn,
+                    target=target,
+                    event_text=row.event,
+                    body=body,
+                    hops=hops,
+                    created_at=row.created_at,
+                )
+                self.router.run(conn, job, now)
+
+    def retry_batch(self) -> int:
+        """Retry up to ``BATCH`` due deliveries, one transaction each; how many."""
+        now = self.clock()
+        with self.store.read() as conn:
+            ids = list(
+                conn.execute(
+                    sa.select(t.deliveries.c.id)
+                    .where(t.deliveries.c.next_attempt_at <= now)
+                    .order_by(t.deliveries.c.next_attempt_at, t.deliveries.c.id)
+                    .limit(BATCH)
+                ).scalars()
+            )
+        for row_id in ids:
+            with self.store.begin() as conn:
+                row = conn.execute(
+                    sa.select(t.deliveries).where(t.deliveries.c.id == row_id)
+                ).first()
+                if row is None:
+                    continue
+                job = Job(
+                    account=row.account,
+                    region=row.region,
+                    rule_arn=row.rule_arn,
+                    target=json.loads(row.target),
+                    event_text=row.event,
+                    body=row.body,
+                    hops=row.hops,
+                    created_at=row.created_at,
+                    attempts=row.attempts,
+                    row_id=row.id,
+                )
+                self.router.run(conn, job, self.clock())
+            if self._stopped():
+                break
+        return len(ids)
