@@ -33,6 +33,7 @@ SERVICES = [
     "sqs",
     "sns",
     "events",
+    "scheduler",
     "kinesis",
     "dynamodb",
     "stepfunctions",

@@ -18,6 +18,7 @@ PROVIDERS: dict[str, str] = {
     "sqs": "lambdamaker.services.sqs:SqsProvider",
     "sns": "lambdamaker.services.sns:SnsProvider",
     "events": "lambdamaker.services.events:EventsProvider",
+    "scheduler": "lambdamaker.services.scheduler:SchedulerProvider",
 }
 
 
