@@ -144,6 +144,7 @@ def test_s3api_bucket_calls(aws_cli: Cli, cli_bucket: str) -> None:
         cli_bucket,
         "--notification-configuration",
         json.dumps(config),
+        "--skip-destination-validation",  # the queue does not exist
     )
     got = api(aws_cli, "get-bucket-notification-configuration", "--bucket", cli_bucket)
     assert got["QueueConfigurations"][0]["QueueArn"] == "arn:aws:sqs:us-east-1:000000000000:q"

@@ -46,7 +46,9 @@ def test_notification_configuration_round_trips_with_generated_ids(
         "EventBridgeConfiguration": {},
     }
     assert (
-        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration=config, SkipDestinationValidation=True
+        )
         == {}
     )
     got = s3.get_bucket_notification_configuration(Bucket=bucket)
@@ -63,6 +65,7 @@ def test_empty_configuration_clears_it(s3: S3Caller, bucket: str) -> None:
         NotificationConfiguration={
             "QueueConfigurations": [{"QueueArn": QUEUE, "Events": ["s3:ObjectCreated:*"]}]
         },
+        SkipDestinationValidation=True,
     )
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
     assert s3.get_bucket_notification_configuration(Bucket=bucket) == {}
@@ -160,7 +163,9 @@ def test_disjoint_prefixes_or_events_do_not_overlap(s3: S3Caller, bucket: str) -
             },
         ]
     }
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket, NotificationConfiguration=config, SkipDestinationValidation=True
+    )
     assert len(s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]) == 5
 
 

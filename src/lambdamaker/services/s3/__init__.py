@@ -1,4 +1,4 @@
-"""Amazon S3: buckets, objects, listings, multipart uploads, notification configuration.
+"""Amazon S3: buckets, objects, listings, multipart uploads, event notifications.
 
 Where things live:
 - Metadata (buckets, object rows, uploads, parts) in the platform's SQL store (``tables``).
@@ -22,6 +22,10 @@ Reads: GetObject and HeadObject run one SELECT; GetObject returns a ``BlobSlice`
 bytes away) and the server streams it, so a 5 GB object never sits in memory. Writes run one
 transaction. The provider never reads a large body into memory: bodies are hashed and copied in
 1 MiB chunks, and ``Body.read()`` is used only for in-memory bodies.
+
+Event notifications (``events``, ``notifications``): every object write or delete hands its
+event records to SQS, SNS or Lambda inside the same transaction that commits the change, so an
+acknowledged change always has its notifications and a failed one has none.
 
 Errors are S3's own codes, statuses, messages and extra members (``errors``); names and keys
 are validated as S3 validates them (``names``).

@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambdamaker.gateway.protocol.body import Body
 from lambdamaker.services.base import Provider
 from lambdamaker.services.s3 import errors
+from lambdamaker.services.s3.events import Notifier
 from lambdamaker.services.s3.records import BucketRecord, select_bucket
 from lambdamaker.store import ObjectStore, Store
+
+if TYPE_CHECKING:
+    from lambdamaker.platform import Platform
 
 log = logging.getLogger("lambdamaker.s3")
 
@@ -29,6 +33,10 @@ def as_body(value: Any) -> Body:
 
 class S3Base(Provider):
     service = "s3"
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__(platform)
+        self.notifier = Notifier(platform)
 
     @property
     def store(self) -> Store:

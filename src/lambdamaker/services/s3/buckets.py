@@ -21,7 +21,7 @@ from lambdamaker.services.s3 import errors
 from lambdamaker.services.s3.base import S3Base
 from lambdamaker.services.s3.names import owner, validate_bucket_name
 from lambdamaker.services.s3.records import BucketRecord, insert_ignore, select_bucket, to_datetime
-from lambdamaker.services.s3.tables import buckets, objects, parts, uploads
+from lambdamaker.services.s3.tables import buckets, objects, parts, sequencers, uploads
 
 US_EAST_1 = "us-east-1"
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
@@ -132,6 +132,8 @@ class BucketOperations(S3Base):
             conn.execute(sa.delete(parts).where(parts.c.upload_id.in_(upload_ids)))
             conn.execute(sa.delete(uploads).where(uploads.c.bucket == name))
             conn.execute(sa.delete(buckets).where(buckets.c.name == name))
+            conn.execute(sa.delete(sequencers).where(sequencers.c.bucket == name))
+            self.notifier.changed(conn, name)
         self.discard_blobs(part_blobs)
         return {}
 

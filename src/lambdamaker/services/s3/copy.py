@@ -141,7 +141,7 @@ class CopyOperations(ObjectOperations):
         record = ObjectRecord(
             bucket, key, blob_id, source.size, etag, self.now_ms(), checksum=checksum, **attributes
         )
-        self.commit_object(record, params)
+        self.commit_object(record, params, ctx, "ObjectCreated:Copy")
         result: dict[str, Any] = {
             "ETag": record.quoted_etag,
             "LastModified": to_datetime(record.last_modified_ms),

@@ -38,6 +38,7 @@ from lambdamaker.services.s3.conditions import (
     validate_write_conditions,
 )
 from lambdamaker.services.s3.copy import CopyOperations
+from lambdamaker.services.s3.events import Change
 from lambdamaker.services.s3.names import owner, validate_key
 from lambdamaker.services.s3.objects import check_content_md5, check_part_number, object_attributes
 from lambdamaker.services.s3.records import (
@@ -502,7 +503,7 @@ class MultipartOperations(CopyOperations):
                     part_sizes=[p.size for p in selected],
                     **upload.attributes,
                 )
-                replaced, part_blobs = self.commit_upload(upload, selected, record, params)
+                replaced, part_blobs = self.commit_upload(upload, selected, record, params, ctx)
             except _PartsChanged:
                 self.discard_blobs([blob_id])
                 continue
@@ -523,9 +524,15 @@ class MultipartOperations(CopyOperations):
         raise errors.invalid_request("The parts of this upload kept changing; retry the request")
 
     def commit_upload(
-        self, upload: Upload, selected: list[Part], record: ObjectRecord, params: dict[str, Any]
+        self,
+        upload: Upload,
+        selected: list[Part],
+        record: ObjectRecord,
+        params: dict[str, Any],
+        ctx: RequestContext | None = None,
     ) -> tuple[str | None, list[str]]:
-        """One transaction: the upload and its chosen parts unchanged → object row, upload gone.
+        """One transaction: the upload and its chosen parts unchanged → object row, upload gone,
+        and the ``ObjectCreated:CompleteMultipartUpload`` notifications.
 
         Returns the replaced object's blob and every part blob, to delete after the commit.
         """
@@ -544,6 +551,10 @@ class MultipartOperations(CopyOperations):
             )
             conn.execute(sa.delete(parts).where(parts.c.upload_id == upload.upload_id))
             conn.execute(sa.delete(uploads).where(uploads.c.upload_id == upload.upload_id))
+            change = Change(
+                "ObjectCreated:CompleteMultipartUpload", record.key, record.size, record.etag
+            )
+            self.notifier.emit(conn, ctx, record.bucket, [change], record.last_modified_ms)
         return replaced, list(current.values())
 
 

@@ -1,11 +1,17 @@
-"""Bucket notification configuration: validated and stored; delivery comes with the events work.
+"""Bucket notification configuration: PutBucketNotificationConfiguration and its Get.
 
 Validation follows S3 (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-filtering.html):
 destination ARNs must be well formed for their kind, events must be notification event types,
 a filter has at most one ``prefix`` and one ``suffix`` rule, and no two configurations may
 overlap (a shared event type with overlapping prefix and suffix filters). A configuration
 without an ``Id`` gets a generated one, as S3 does. An empty configuration clears the bucket's.
-Destination existence is not checked yet (the SQS, SNS and Lambda providers come later).
+
+Then, unless ``SkipDestinationValidation`` is true, every destination must exist: S3 sends each
+queue and topic an ``s3:TestEvent`` (which is also how it checks them) and checks that each
+function exists. Any failure is ``InvalidArgument`` "Unable to validate the following
+destination configurations" naming each failed ARN (``ArgumentName<n>``/``ArgumentValue<n>``),
+and changes nothing: the test events, the stored configuration and the cache invalidation
+share one transaction. Delivery of object events is ``events``.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
+from lambdamaker.errors import ServiceError
 from lambdamaker.services.base import RequestContext
+from lambdamaker.services.deliver import arn_service
 from lambdamaker.services.s3 import errors
 from lambdamaker.services.s3.base import S3Base
+from lambdamaker.services.s3.events import send, test_event_body
 from lambdamaker.services.s3.tables import buckets
 
 NOTIFICATION_EVENTS = frozenset(
@@ -162,21 +172,78 @@ def validate_notification(config: dict[str, Any]) -> dict[str, Any]:
     return stored
 
 
+def destinations(stored: dict[str, Any]) -> list[str]:
+    """Every distinct destination ARN of a stored configuration, in configuration order."""
+    seen: dict[str, None] = {}
+    for list_member, arn_member, _ in _KINDS:
+        for item in stored.get(list_member) or []:
+            seen.setdefault(item[arn_member], None)
+    return list(seen)
+
+
+_MISSING = {
+    "sqs": "The destination queue does not exist",
+    "sns": "The destination topic does not exist",
+    "lambda": "The destination Lambda function does not exist",
+}
+
+
 class NotificationOperations(S3Base):
+    def check_destination(
+        self, conn: Connection, ctx: RequestContext, bucket: str, arn: str, now_ms: int
+    ) -> str | None:
+        """Why ``arn`` cannot receive this bucket's events, or None; queues and topics get their
+        ``s3:TestEvent`` on ``conn`` as the check."""
+        service = arn_service(arn)
+        if service is None or service not in self.platform.providers:
+            return _MISSING.get(service or "", "The destination does not exist")
+        if service in ("sqs", "sns"):
+            if arn.endswith(".fifo"):
+                return "FIFO destinations are not supported for event notifications"
+            try:
+                send(self.platform, conn, arn, test_event_body(ctx, bucket, now_ms))
+            except ServiceError:
+                return _MISSING[service]
+            return None
+        provider: Any = self.platform.providers["lambda"]
+        try:
+            name, qualifier = provider.arns.parse_function(arn)
+            provider.resolve(conn, name, qualifier)
+        except ServiceError:
+            return _MISSING["lambda"]
+        return None
+
     def put_bucket_notification_configuration(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
+        bucket = params["Bucket"]
         self.bucket_or_raise(params)
         stored = validate_notification(params.get("NotificationConfiguration") or {})
         value = orjson.dumps(stored).decode() if stored else None
+        now_ms = self.now_ms()
         with self.store.begin() as conn:
             updated = conn.execute(
-                sa.update(buckets)
-                .where(buckets.c.name == params["Bucket"])
-                .values(notification=value)
+                sa.update(buckets).where(buckets.c.name == bucket).values(notification=value)
             ).rowcount
-        if updated == 0:
-            raise errors.no_such_bucket(params["Bucket"])
+            if updated == 0:
+                raise errors.no_such_bucket(bucket)
+            if not params.get("SkipDestinationValidation"):
+                failed: dict[str, Any] = {}
+                for arn in destinations(stored):
+                    problem = self.check_destination(conn, ctx, bucket, arn, now_ms)
+                    if problem is not None:
+                        n = len(failed) // 2 + 1
+                        failed[f"ArgumentName{n}"] = arn
+                        failed[f"ArgumentValue{n}"] = problem
+                if failed:
+                    # Raising rolls back the stored configuration and the test events.
+                    raise ServiceError(
+                        "Unable to validate the following destination configurations",
+                        code="InvalidArgument",
+                        status=400,
+                        **failed,
+                    )
+            self.notifier.changed(conn, bucket)
         return {}
 
     def get_bucket_notification_configuration(
@@ -186,15 +253,4 @@ class NotificationOperations(S3Base):
         if not record.notification:
             return {}
         config: dict[str, Any] = orjson.loads(record.notification)
-        return config
-
-    def notification_configuration(self, bucket: str) -> dict[str, Any]:
-        """The stored configuration of ``bucket`` (for the future event delivery)."""
-        with self.store.read() as conn:
-            row = conn.execute(
-                sa.select(buckets.c.notification).where(buckets.c.name == bucket)
-            ).first()
-        if row is None or not row.notification:
-            return {}
-        config: dict[str, Any] = orjson.loads(row.notification)
         return config

@@ -25,6 +25,7 @@ from lambdamaker.services.s3.conditions import (
     parse_range,
     validate_write_conditions,
 )
+from lambdamaker.services.s3.events import Change
 from lambdamaker.services.s3.names import validate_key
 from lambdamaker.services.s3.payload import BlobSlice
 from lambdamaker.services.s3.records import (
@@ -139,8 +140,15 @@ def check_part_number(part_number: int) -> None:
 class ObjectOperations(S3Base):
     # --- writes -------------------------------------------------------------------------------
 
-    def commit_object(self, record: ObjectRecord, params: dict[str, Any]) -> None:
-        """Commit ``record`` (its blob already durable), then delete the blob it replaced.
+    def commit_object(
+        self,
+        record: ObjectRecord,
+        params: dict[str, Any],
+        ctx: RequestContext | None = None,
+        event: str = "ObjectCreated:Put",
+    ) -> None:
+        """Commit ``record`` (its blob already durable) with its event notifications, then
+        delete the blob it replaced.
 
         On any failure the new blob is deleted: nothing references it.
         """
@@ -151,6 +159,8 @@ class ObjectOperations(S3Base):
                     record,
                     lambda current: check_write_conditions(params, record.key, current),
                 )
+                change = Change(event, record.key, record.size, record.etag)
+                self.notifier.emit(conn, ctx, record.bucket, [change], record.last_modified_ms)
         except sa.exc.IntegrityError:
             self.discard_blobs([record.blob_id])
             raise errors.no_such_bucket(record.bucket) from None
@@ -180,7 +190,7 @@ class ObjectOperations(S3Base):
         record = ObjectRecord(
             bucket, key, blob_id, size, etag, self.now_ms(), checksum=checksum, **attributes
         )
-        self.commit_object(record, params)
+        self.commit_object(record, params, ctx, "ObjectCreated:Put")
         out: dict[str, Any] = {
             "ETag": record.quoted_etag,
             "ServerSideEncryption": record.server_side_encryption,
@@ -285,6 +295,10 @@ class ObjectOperations(S3Base):
                     {"IfMatch": if_match}, key, current.etag if current else None
                 )
             blob_id = delete_object(conn, bucket, key)
+            # S3 reports a delete of an unversioned key whether or not it existed.
+            self.notifier.emit(
+                conn, ctx, bucket, [Change("ObjectRemoved:Delete", key)], self.now_ms()
+            )
         self.discard_blobs([blob_id])
         return {}
 
@@ -317,6 +331,8 @@ class ObjectOperations(S3Base):
                 if ident.get("VersionId") is not None:
                     entry["VersionId"] = ident["VersionId"]
                 deleted.append(entry)
+            changes = [Change("ObjectRemoved:Delete", entry["Key"]) for entry in deleted]
+            self.notifier.emit(conn, ctx, bucket, changes, self.now_ms())
         self.discard_blobs(blob_ids)
         out: dict[str, Any] = {}
         if deleted and not spec.get("Quiet"):

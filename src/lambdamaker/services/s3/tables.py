@@ -5,6 +5,9 @@
   every listing walks, so keys must sort in UTF-8 byte order as S3 lists them: SQLite's default
   BINARY collation does that; on PostgreSQL the key column uses the ``C`` collation.
 - ``s3_uploads`` / ``s3_parts``: in-progress multipart uploads and their uploaded parts.
+- ``s3_sequencers``: per bucket, the last event-notification ``sequencer`` handed out. It is
+  advanced inside the transaction that commits the change it numbers, so sequencers follow
+  commit order and survive restarts. Only buckets with a matching notification touch it.
 
 Object and part rows point at immutable blobs of ``platform.objects`` through ``blob_id``; a blob
 referenced by no row is garbage (see the package docstring). The less-queried attributes of an
@@ -71,8 +74,16 @@ parts = sa.Table(
     sa.Column("checksum", sa.Text, nullable=True),
 )
 
+sequencers = sa.Table(
+    "s3_sequencers",
+    metadata,
+    sa.Column("bucket", BucketString, primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
+
 MIGRATIONS = (
     Migration(
         "s3", 1, create_tables(buckets, objects, uploads, parts), "buckets, objects, uploads"
     ),
+    Migration("s3", 2, create_tables(sequencers), "event notification sequencers"),
 )
