@@ -62,13 +62,18 @@ def deliver(
     subject: str | None = None,
     source: str | None = None,
     detail_type: str | None = None,
+    trace: str | None = None,
+    resources: list[str] | None = None,
 ) -> None:
     """Hand ``body`` to the queue, topic, function or bus named by ``arn`` on ``conn``.
 
     ``attributes`` are message attributes in SQS/SNS's API shape (``DataType`` plus
     ``StringValue`` or ``BinaryValue``); ``group_id``/``dedup_id`` apply to FIFO queues and
     topics; ``subject`` to SNS; ``source``/``detail_type`` to an EventBridge event, whose
-    ``detail`` is ``body`` parsed as JSON.
+    ``detail`` is ``body`` parsed as JSON and whose ``resources`` are ``resources``. ``trace`` is the ``X-Amzn-Trace-Id`` of the request
+    that caused the delivery (None without one): a Lambda event and an SNS message carry it on,
+    so Lambda's recursive loop detection counts loops through them (``lambda_.lineage``).
+    SQS messages and EventBridge events do not carry it yet.
     """
     service = arn_service(arn)
     if service == "sqs":
@@ -89,9 +94,10 @@ def deliver(
             attributes=attributes,
             group_id=group_id,
             dedup_id=dedup_id,
+            trace=trace,
         )
     elif service == "lambda":
-        _provider(platform, "lambda").enqueue_from(conn, arn, body.encode())
+        _provider(platform, "lambda").enqueue_from(conn, arn, body.encode(), trace=trace)
     elif service == "events":
         _provider(platform, "events").put_from(
             conn,
@@ -99,6 +105,7 @@ def deliver(
             source=source or "lambdamaker",
             detail_type=detail_type or "Event",
             detail=json.loads(body),
+            resources=resources,
         )
     else:
         raise ServiceError(

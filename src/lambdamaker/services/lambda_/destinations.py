@@ -47,7 +47,6 @@ from lambdamaker.errors import ServiceError
 from lambdamaker.services.deliver import deliver
 from lambdamaker.services.lambda_.arns import LATEST, is_version
 from lambdamaker.services.lambda_.base import LambdaBase
-from lambdamaker.services.lambda_.event_config import destination_service
 from lambdamaker.services.lambda_.event_policy import ConfigCache, EventConfig
 from lambdamaker.services.lambda_.events import Outcome, QueuedEvent
 from lambdamaker.services.lambda_.records import select_version
@@ -178,33 +177,18 @@ class DestinationOperations(LambdaBase):
                 # A savepoint: a delivery that fails midway leaves nothing behind, and the
                 # event still ends (as on AWS, a record that cannot be delivered is lost).
                 with conn.begin_nested():
-                    service = destination_service(arn)
                     kind = "Success" if condition == "Success" else "Failure"
-                    if service == "lambda":
-                        # The destination invocation continues the chain (loop detection).
-                        self.enqueue_from(conn, arn, body.encode(), trace=trace)  # type: ignore[attr-defined]
-                    elif service == "events":
-                        # Direct, for ``resources`` (``deliver`` does not pass them on yet).
-                        events_provider: Any = self.platform.providers.get("events")
-                        if events_provider is None:
-                            raise ServiceError("EventBridge is not running", code="InternalError")
-                        events_provider.put_from(
-                            conn,
-                            arn,
-                            source="lambda",
-                            detail_type=f"Lambda Function Invocation Result - {kind}",
-                            detail=orjson.loads(body),
-                            resources=[function_arn],
-                        )
-                    else:
-                        deliver(
-                            self.platform,
-                            conn,
-                            arn,
-                            body,
-                            source="lambda",
-                            detail_type=f"Lambda Function Invocation Result - {kind}",
-                        )
+                    # The trace continues the chain through the destination (loop detection).
+                    deliver(
+                        self.platform,
+                        conn,
+                        arn,
+                        body,
+                        source="lambda",
+                        detail_type=f"Lambda Function Invocation Result - {kind}",
+                        resources=[function_arn],
+                        trace=trace,
+                    )
             except ServiceError as exc:
                 log.warning(
                     "lambda: destination %s of event %s failed: %s", arn, event.request_id, exc

@@ -18,6 +18,9 @@ Invariants:
   (``NotificationCache``) and dropped when PutBucketNotificationConfiguration or DeleteBucket
   commits; a generation counter stops a reader that loaded the old configuration from caching
   it after the invalidation (the provider is the store's only writer, in one process).
+- A notification to a function or topic carries the ``X-Amzn-Trace-Id`` of the request that
+  made the change, so a function that writes where it is triggered from is stopped by Lambda's
+  recursive loop detection (``lambda_.lineage``) after 16 runs.
 - ``sequencer`` is a per-bucket counter in ``s3_sequencers``, advanced in the writing
   transaction: it grows with commit order for every key, fixed-width uppercase hex as S3's.
 """
@@ -41,6 +44,7 @@ from sqlalchemy.engine import Connection
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.deliver import arn_service, deliver
+from lambdamaker.services.lambda_.lineage import HEADER as TRACE_HEADER
 from lambdamaker.services.s3.records import insert_ignore, select_bucket
 from lambdamaker.services.s3.tables import sequencers
 
@@ -233,10 +237,13 @@ def eventbridge_detail(
     return detail
 
 
-def send(platform: Platform, conn: Connection, arn: str, body: str) -> None:
-    """``deliver`` with what S3 adds: SNS messages carry S3's subject."""
+def send(
+    platform: Platform, conn: Connection, arn: str, body: str, trace: str | None = None
+) -> None:
+    """``deliver`` with what S3 adds: SNS messages carry S3's subject; ``trace`` is the
+    writing request's trace header."""
     subject = SNS_SUBJECT if arn_service(arn) == "sns" else None
-    deliver(platform, conn, arn, body, subject=subject)
+    deliver(platform, conn, arn, body, subject=subject, trace=trace)
 
 
 def allocate_sequencers(conn: Connection, bucket: str, count: int) -> int:
@@ -341,6 +348,7 @@ class Notifier:
         if not matched:
             return
         sequencer = allocate_sequencers(conn, bucket, len(matched))
+        trace = ctx.headers.get(TRACE_HEADER) or None
         for offset, (change, hits) in enumerate(matched):
             if entry.eventbridge:
                 self.to_eventbridge(conn, ctx, entry, change, sequencer + offset)
@@ -348,7 +356,7 @@ class Notifier:
                 record = event_record(ctx, entry, target, change, sequencer + offset, time_ms)
                 body = orjson.dumps({"Records": [record]}).decode()
                 try:
-                    send(self.platform, conn, target.arn, body)
+                    send(self.platform, conn, target.arn, body, trace)
                 except ServiceError as exc:
                     log.warning(
                         "s3: %s event for %s/%s not delivered to %s: %s",

@@ -101,6 +101,7 @@ def _published(row: Row[Any]) -> Published:
         published_at=row.published_at,
         fifo=bool(row.fifo),
         signature_version="2" if topic_attributes.get("SignatureVersion") == "2" else "1",
+        trace=row.trace,
     )
 
 

@@ -137,6 +137,7 @@ class Endpoints:
 
     def to_lambda(self, conn: Connection, published: Published, sub: Row[Any]) -> None:
         """An Event invocation with the ``aws:sns`` event; ``ResourceNotFoundException`` when
-        the function is gone."""
+        the function is gone. The event carries the publisher's trace header, so a loop
+        through the topic is counted by Lambda's recursive loop detection."""
         event = lambda_event(published, sub.arn, self.endpoint_url(), self.signer)
-        deliver(self.platform, conn, sub.endpoint, json.dumps(event))
+        deliver(self.platform, conn, sub.endpoint, json.dumps(event), trace=published.trace)

@@ -47,6 +47,8 @@ class Published:
     fifo: bool
     signature_version: str = "1"
     """The topic's ``SignatureVersion`` attribute when delivered (``1`` or ``2``)."""
+    trace: str | None = None
+    """The publisher's ``X-Amzn-Trace-Id``, handed on to Lambda subscribers."""
 
 
 def timestamp(seconds: float) -> str:

@@ -10,6 +10,10 @@ Validation follows SNS: a message is non-empty and, with its attributes, at most
 FIFO topics need ``MessageGroupId`` and a deduplication id unless content-based deduplication
 is on, and standard topics refuse both. A batch holds 1-10 entries with distinct ids; an entry
 that fails validation is reported in ``Failed`` and the others are published.
+
+The caller's ``X-Amzn-Trace-Id`` (a function's botocore sends its own invocation's) is stored
+with each message, so Lambda subscribers continue the caller's chain (recursive loop
+detection, ``lambda_.lineage``).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from sqlalchemy.engine import Connection, Row
 
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.base import RequestContext
+from lambdamaker.services.lambda_.lineage import HEADER as TRACE_HEADER
 from lambdamaker.services.sns import tables as t
 from lambdamaker.services.sns.common import SnsBase, check_topic_arn, invalid, load_attributes
 from lambdamaker.services.sns.delivery import Delivery
@@ -145,11 +150,13 @@ def _validate(entry: dict[str, Any], topic: Row[Any]) -> dict[str, Any]:
     }
 
 
-def _record(conn: Connection, values: dict[str, Any], fifo: bool) -> dict[str, str]:
+def _record(
+    conn: Connection, values: dict[str, Any], fifo: bool, trace: str | None
+) -> dict[str, str]:
     message_id = str(uuid.uuid4())
     result = conn.execute(
         sa.insert(t.messages).values(
-            message_id=message_id, published_at=time.time(), delivered=False, **values
+            message_id=message_id, published_at=time.time(), delivered=False, trace=trace, **values
         )
     )
     out = {"MessageId": message_id}
@@ -157,6 +164,12 @@ def _record(conn: Connection, values: dict[str, Any], fifo: bool) -> dict[str, s
         seq = result.inserted_primary_key[0] if result.inserted_primary_key else 0
         out["SequenceNumber"] = f"{int(seq):020d}"
     return out
+
+
+def _trace(ctx: RequestContext) -> str | None:
+    """The caller's trace header, if any (bounded: a header is no place for a payload)."""
+    value = ctx.headers.get(TRACE_HEADER)
+    return value if value and len(value) <= 2048 else None
 
 
 class PublishOperations(SnsBase):
@@ -175,7 +188,7 @@ class PublishOperations(SnsBase):
     def publish(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.begin() as conn:
             topic = self._publish_topic(conn, ctx, params)
-            out = _record(conn, _validate(params, topic), topic.fifo)
+            out = _record(conn, _validate(params, topic), topic.fifo, _trace(ctx))
         self.delivery.notify()
         return out
 
@@ -211,6 +224,7 @@ class PublishOperations(SnsBase):
             )
         successful: list[dict[str, str]] = []
         failed: list[dict[str, Any]] = []
+        trace = _trace(ctx)
         with self.platform.store.begin() as conn:
             topic = self._publish_topic(conn, ctx, params)
             for entry in entries:
@@ -226,7 +240,7 @@ class PublishOperations(SnsBase):
                         }
                     )
                     continue
-                successful.append({"Id": entry["Id"], **_record(conn, values, topic.fifo)})
+                successful.append({"Id": entry["Id"], **_record(conn, values, topic.fifo, trace)})
         if successful:
             self.delivery.notify()
         return {"Successful": successful, "Failed": failed}
@@ -241,10 +255,12 @@ class PublishOperations(SnsBase):
         attributes: dict[str, dict[str, Any]] | None = None,
         group_id: str | None = None,
         dedup_id: str | None = None,
+        trace: str | None = None,
     ) -> dict[str, str]:
         """Publish from inside the platform (S3 notifications, EventBridge targets, Lambda
         destinations) on the caller's open transaction, validated as Publish validates; raises
-        ``NotFound`` for an unknown topic. The dispatcher is woken after the commit."""
+        ``NotFound`` for an unknown topic. The dispatcher is woken after the commit. ``trace``
+        is the X-Ray header of the request that caused this message, if any."""
         row = conn.execute(sa.select(t.topics).where(t.topics.c.arn == check_topic_arn(topic_arn)))
         topic = row.first()
         if topic is None:
@@ -256,6 +272,6 @@ class PublishOperations(SnsBase):
             entry["MessageGroupId"] = group_id
         if dedup_id is not None and topic.fifo:
             entry["MessageDeduplicationId"] = dedup_id
-        out = _record(conn, _validate(entry, topic), topic.fifo)
+        out = _record(conn, _validate(entry, topic), topic.fifo, trace)
         self.platform.store.after_commit(conn, self.delivery.notify)
         return out

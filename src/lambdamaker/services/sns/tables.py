@@ -18,6 +18,9 @@ Invariants:
   so far and when the next is due. A row goes in the transaction that serves it (the enqueue
   or Lambda event), sends it to the subscription's dead-letter queue, or gives it up; for
   http/https, right after the endpoint's 2xx.
+- ``messages.trace`` is the publisher's ``X-Amzn-Trace-Id`` (None without one): a Lambda
+  subscriber's event carries it on, so a function that publishes to the topic that triggers it
+  is stopped by Lambda's recursive loop detection (``lambda_.lineage``).
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ messages = sa.Table(
     sa.Column("dedup_id", sa.String(128), nullable=True),
     sa.Column("published_at", sa.Float, nullable=False),
     sa.Column("delivered", sa.Boolean, nullable=False, index=True),
+    sa.Column("trace", sa.Text, nullable=True),
 )
 
 _v2 = sa.MetaData()
@@ -109,6 +113,13 @@ def _pending_deliveries(conn: Connection) -> None:
     deliveries.create(conn)
 
 
+def _add_trace(conn: Connection) -> None:
+    # A store created by this code's migration 1 already has it (create_tables builds the table
+    # as declared now); an older store gets it added.
+    if "trace" not in {c["name"] for c in sa.inspect(conn).get_columns("sns_messages")}:
+        conn.execute(sa.text("ALTER TABLE sns_messages ADD COLUMN trace TEXT"))
+
+
 MIGRATIONS = (
     Migration(
         "sns",
@@ -118,4 +129,5 @@ MIGRATIONS = (
     ),
     Migration("sns", 2, create_tables(_deliveries_v2), "per-subscription delivery records"),
     Migration("sns", 3, _pending_deliveries, "pending deliveries with their retry schedule"),
+    Migration("sns", 4, _add_trace, "the publisher's trace header (recursive loop detection)"),
 )
