@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from lambdamaker.services.base import Provider, RequestContext
 from lambdamaker.services.sqs.errors import queue_does_not_exist, receipt_handle_invalid
-from lambdamaker.services.sqs.group_commit import GroupCommitter
+from lambdamaker.services.sqs.group_commit import QUEUE_CACHE, GroupCommitter
 from lambdamaker.services.sqs.tables import queues
 
 
@@ -91,6 +91,18 @@ class SqsBase(Provider):
 
     @staticmethod
     def find_queue(conn: Connection, account: str, name: str) -> Queue | None:
+        cache: dict[tuple[str, str], Queue] | None = conn.info.get(QUEUE_CACHE)
+        if cache is not None:
+            queue = cache.get((account, name))
+            if queue is None:
+                queue = SqsBase._load_queue(conn, account, name)
+                if queue is not None:
+                    cache[(account, name)] = queue
+            return queue
+        return SqsBase._load_queue(conn, account, name)
+
+    @staticmethod
+    def _load_queue(conn: Connection, account: str, name: str) -> Queue | None:
         row = conn.execute(_BY_NAME, {"account": account, "name": name}).first()
         if row is None:
             return None

@@ -12,22 +12,34 @@ Invariants:
   the group's other works still commit.
 - One caller at a time leads (as ``EventQueue.enqueue`` in the Lambda provider): it commits
   everything waiting, wakes those callers, and hands the lead to the first caller that arrived
-  meanwhile. Callers are worker threads; nobody waits on the event loop.
+  meanwhile. Works always run on worker threads, never on the event loop.
+- ``run_async(work)`` is ``run`` for a caller on the event loop without a thread hop per
+  request: the works of all loop callers waiting meanwhile are handed to one worker thread at
+  once, which queues them together (in order) and leads or waits like any other caller. Each
+  loop caller's future is resolved only after its work's transaction committed.
+- Queue rows looked up by the works of one group are read once per group (``QUEUE_CACHE``).
 - ``after_commit`` hooks registered by a work run after the group's commit (a rolled-back
   work's hooks run too: they are wake-ups, and a spurious one is harmless).
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+import anyio.to_thread
 from sqlalchemy.engine import Connection
 
 from lambdamaker.store import Store
 
 T = TypeVar("T")
+
+QUEUE_CACHE = "lambdamaker.sqs.queues"
+"""Key in ``conn.info`` of the queues looked up during one group's transaction (by account and
+name): the works of a group mostly name the same queue, and within one write transaction the
+row cannot change under them. Present only while a group runs (``SqsBase.find_queue``)."""
 
 MAX_GROUP = 64
 """Works per transaction: bounds how long the first caller of a big group waits."""
@@ -51,6 +63,10 @@ class GroupCommitter:
         self._lock = threading.Lock()
         self._waiting: list[_Waiter[Any]] = []
         self._leading = False
+        # Callers on the event loop (``run_async``); touched only from the loop's thread.
+        self._loop_pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._loop_flushing = False
+        self._flush_task: asyncio.Task[None] | None = None
 
     def pending(self) -> int:
         """Works waiting for a transaction (not counting those of the group being committed)."""
@@ -59,18 +75,66 @@ class GroupCommitter:
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """Run ``work(conn)`` in a write transaction shared with concurrent callers."""
-        waiter: _Waiter[T] = _Waiter(work)
-        with self._lock:
-            self._waiting.append(waiter)
-            if not self._leading:
-                self._leading = waiter.lead = True
-        if not waiter.lead:
-            waiter.wake.wait()  # committed by a leader, or made the leader
-        while not waiter.finished:
-            self._commit_group()
+        (waiter,) = self._run_all([work])
         if waiter.error is not None:
             raise waiter.error
         return waiter.result  # type: ignore[return-value]
+
+    def _run_all(self, works: Sequence[Callable[[Connection], Any]]) -> list[_Waiter[Any]]:
+        """Queue ``works`` together, in order, and return once every one has finished; lead
+        whenever one of them is handed the lead."""
+        waiters: list[_Waiter[Any]] = [_Waiter(work) for work in works]
+        with self._lock:
+            self._waiting.extend(waiters)
+            if not self._leading:
+                self._leading = waiters[0].lead = True
+        # Groups are taken from the front of the queue, so our waiters finish in order and
+        # only the first unfinished one can be handed the lead.
+        for waiter in waiters:
+            while not waiter.finished:
+                if waiter.lead:
+                    self._commit_group()
+                else:
+                    waiter.wake.wait()  # committed by a leader, or made the leader
+        return waiters
+
+    async def run_async(self, work: Callable[[Connection], T]) -> T:
+        """``run`` for a caller on the event loop (see the module's invariants)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        self._loop_pending.append((work, done))
+        if not self._loop_flushing:
+            self._loop_flushing = True
+            self._flush_task = loop.create_task(self._flush_loop_pending())
+        return await done
+
+    async def _flush_loop_pending(self) -> None:
+        try:
+            while self._loop_pending:
+                batch, self._loop_pending = self._loop_pending, []
+                try:
+                    waiters = await anyio.to_thread.run_sync(
+                        self._run_all, [work for work, _ in batch]
+                    )
+                except Exception as exc:  # the store failed: every caller of the group hears
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                except BaseException:  # cancelled (shutdown): nobody will hear of these works
+                    for _, done in [*batch, *self._loop_pending]:
+                        done.cancel()
+                    self._loop_pending = []
+                    raise
+                for (_, done), waiter in zip(batch, waiters, strict=True):
+                    if done.done():  # the caller went away (its request was cancelled)
+                        continue
+                    if waiter.error is not None:
+                        done.set_exception(waiter.error)
+                    else:
+                        done.set_result(waiter.result)
+        finally:
+            self._loop_flushing = False
 
     def _commit_group(self) -> None:
         with self._lock:
@@ -78,19 +142,28 @@ class GroupCommitter:
         failed: set[int] = set()
         try:
             with self.store.begin() as conn:
-                for index, w in enumerate(group):
-                    savepoint = conn.begin_nested() if len(group) > 1 else None
-                    try:
-                        w.result = w.work(conn)
-                    except Exception as exc:
-                        if savepoint is None:
-                            raise
-                        savepoint.rollback()
-                        w.error = exc
-                        failed.add(index)
-                    else:
-                        if savepoint is not None:
-                            savepoint.commit()
+                # Straight to the driver (sqlite3, psycopg 3): savepoints run once per work,
+                # and SQLAlchemy's nested-transaction machinery costs more than the statement.
+                driver: Any = conn.connection.driver_connection
+                conn.info[QUEUE_CACHE] = {}
+                try:
+                    for index, w in enumerate(group):
+                        if len(group) > 1:
+                            driver.execute("SAVEPOINT lm_group_work")
+                        try:
+                            w.result = w.work(conn)
+                        except Exception as exc:
+                            if len(group) == 1:
+                                raise
+                            driver.execute("ROLLBACK TO SAVEPOINT lm_group_work")
+                            driver.execute("RELEASE SAVEPOINT lm_group_work")
+                            w.error = exc
+                            failed.add(index)
+                        else:
+                            if len(group) > 1:
+                                driver.execute("RELEASE SAVEPOINT lm_group_work")
+                finally:
+                    conn.info.pop(QUEUE_CACHE, None)
         except BaseException as exc:
             for index, w in enumerate(group):
                 if index not in failed:

@@ -113,7 +113,7 @@ class ReceiveOperations(SqsBase):
             params, "VisibilityTimeout", 0, 43_200, "Must be between 0 and 43200, if provided."
         )
         wait = _int_param(params, "WaitTimeSeconds", 0, 20, "Must be >= 0 and <= 20, if provided.")
-        queue, out, next_ms = await anyio.to_thread.run_sync(self._receive, ctx, params)
+        queue, out, next_ms = await self._receive(ctx, params)
         if wait is None:
             wait = queue.int_attribute("ReceiveMessageWaitTimeSeconds")
         if out or wait <= 0:
@@ -122,7 +122,7 @@ class ReceiveOperations(SqsBase):
         while True:
             entry = self.waiters.register(queue.id)
             try:
-                queue, out, next_ms = await anyio.to_thread.run_sync(self._receive, ctx, params)
+                queue, out, next_ms = await self._receive(ctx, params)
                 remaining = deadline - time.monotonic()
                 if out or remaining <= 0:
                     return {"Messages": out} if out else {}
@@ -138,7 +138,7 @@ class ReceiveOperations(SqsBase):
             finally:
                 self.waiters.unregister(queue.id, entry)
 
-    def _receive(
+    async def _receive(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> tuple[Queue, list[dict[str, Any]], int | None]:
         """One look at the queue: (queue, messages received, when the next hidden message
@@ -147,17 +147,11 @@ class ReceiveOperations(SqsBase):
         now = self.now_ms()
         url = params["QueueUrl"]
         if url not in self.backlogged:
-            with self.platform.store.read() as conn:
-                # An empty queue (the common case for idle long polls) costs no write lock.
-                queue = self.queue_of(conn, ctx, url)
-                if conn.execute(_ANY_VISIBLE, {"queue_id": queue.id, "now": now}).first() is None:
-                    return (
-                        queue,
-                        [],
-                        conn.execute(_NEXT_VISIBLE, {"queue_id": queue.id, "now": now}).scalar(),
-                    )
+            empty = await anyio.to_thread.run_sync(self._look, ctx, url, now)
+            if empty is not None:
+                return empty
         try:
-            queue, out, next_ms = self.committer.run(
+            queue, out, next_ms = await self.committer.run_async(
                 lambda conn: self._receive_in(conn, ctx, params, limit, now)
             )
         except ServiceError:
@@ -169,6 +163,21 @@ class ReceiveOperations(SqsBase):
         else:
             self.backlogged.discard(url)
         return queue, out, next_ms
+
+    def _look(
+        self, ctx: RequestContext, url: str, now: int
+    ) -> tuple[Queue, list[dict[str, Any]], int | None] | None:
+        """An empty queue's answer (the common case for idle long polls), which costs no write
+        lock; None when the queue has a visible message."""
+        with self.platform.store.read() as conn:
+            queue = self.queue_of(conn, ctx, url)
+            if conn.execute(_ANY_VISIBLE, {"queue_id": queue.id, "now": now}).first() is None:
+                return (
+                    queue,
+                    [],
+                    conn.execute(_NEXT_VISIBLE, {"queue_id": queue.id, "now": now}).scalar(),
+                )
+        return None
 
     def _receive_in(
         self, conn: Connection, ctx: RequestContext, params: dict[str, Any], limit: int, now: int

@@ -198,16 +198,18 @@ class SendOperations(SqsBase):
             queue_id = queue.id
             self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
 
-    def send_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def send_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         def work(conn: Connection) -> dict[str, Any]:
             queue = self.queue_of(conn, ctx, params["QueueUrl"])
             prepared = self._prepare(_sender_id(ctx), queue, params)
             self._store(conn, queue, [prepared])
             return prepared.result
 
-        return self.committer.run(work)
+        return await self.committer.run_async(work)
 
-    def send_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def send_message_batch(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         entries: list[dict[str, Any]] = list(params.get("Entries") or [])
         check_batch_ids(entries)
         total = sum(
@@ -243,7 +245,7 @@ class SendOperations(SqsBase):
             successful = [{"Id": entry_id, **p.result} for entry_id, p in batch]
             return {"Successful": successful, "Failed": failed}
 
-        return self.committer.run(work)
+        return await self.committer.run_async(work)
 
     def enqueue(
         self,

@@ -49,13 +49,13 @@ class VisibilityOperations(SqsBase):
             return None, False
         return row, row.receipt == token
 
-    def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def delete_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         def work(conn: Connection) -> dict[str, Any]:
             queue = self.queue_of(conn, ctx, params["QueueUrl"])
             self._delete(conn, queue, params["ReceiptHandle"])
             return {}
 
-        return self.committer.run(work)
+        return await self.committer.run_async(work)
 
     def _delete(self, conn: Connection, queue: Queue, handle: str) -> None:
         row_id, token = decode_receipt(handle)
@@ -67,14 +67,45 @@ class VisibilityOperations(SqsBase):
             queue_id = queue.id
             self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
 
-    def delete_message_batch(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._run_batch(
-            ctx,
-            params,
-            lambda conn, queue, entry: self._delete(conn, queue, entry["ReceiptHandle"]),
-        )
+    async def delete_message_batch(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        entries = list(params.get("Entries") or [])
+        check_batch_ids(entries)
+        # Handles are decoded up front (a malformed one fails alone, before anything changes);
+        # the rest are deleted by one executemany.
+        keys: list[tuple[str, int, str]] = []
+        failed: list[dict[str, Any]] = []
+        for entry in entries:
+            try:
+                row_id, token = decode_receipt(entry["ReceiptHandle"])
+            except ServiceError as exc:
+                failed.append(
+                    {
+                        "Id": entry["Id"],
+                        "SenderFault": True,
+                        "Code": exc.code,
+                        "Message": exc.message,
+                    }
+                )
+            else:
+                keys.append((entry["Id"], row_id, token))
 
-    def _run_batch(
+        def work(conn: Connection) -> dict[str, Any]:
+            queue = self.queue_of(conn, ctx, params["QueueUrl"])
+            if keys:
+                conn.execute(
+                    _DELETE_RECEIVED,
+                    [{"row_id": r, "queue_id": queue.id, "token": t} for _, r, t in keys],
+                )
+                if queue.fifo:  # a group may now deliver its next message (spurious is harmless)
+                    queue_id = queue.id
+                    self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
+            return {"Successful": [{"Id": entry_id} for entry_id, _, _ in keys], "Failed": failed}
+
+        return await self.committer.run_async(work)
+
+    async def _run_batch(
         self,
         ctx: RequestContext,
         params: dict[str, Any],
@@ -103,7 +134,7 @@ class VisibilityOperations(SqsBase):
                     )
             return {"Successful": successful, "Failed": failed}
 
-        return self.committer.run(work)
+        return await self.committer.run_async(work)
 
     def _change_visibility(self, conn: Connection, queue: Queue, handle: str, timeout: Any) -> None:
         seconds = int(timeout)
@@ -125,7 +156,7 @@ class VisibilityOperations(SqsBase):
         queue_id = queue.id
         self.platform.store.after_commit(conn, lambda: self.waiters.notify(queue_id))
 
-    def change_message_visibility(
+    async def change_message_visibility(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
         def work(conn: Connection) -> dict[str, Any]:
@@ -135,12 +166,12 @@ class VisibilityOperations(SqsBase):
             )
             return {}
 
-        return self.committer.run(work)
+        return await self.committer.run_async(work)
 
-    def change_message_visibility_batch(
+    async def change_message_visibility_batch(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        return self._run_batch(
+        return await self._run_batch(
             ctx,
             params,
             lambda conn, queue, entry: self._change_visibility(
