@@ -2,8 +2,9 @@
 
 Invariants:
 - Events are taken from ``eb_events`` in ``seq`` order. A batch of them is matched against the
-  ENABLED pattern rules of its bus and delivered to every matching rule's targets, and the
-  batch is marked ``delivered``, all in one transaction: a crash before the commit routes the
+  ENABLED pattern rules of its bus outside any write transaction (matching is the costly part
+  and must not hold up writers), then delivered to every matching rule's targets and marked
+  ``delivered`` in one transaction: a crash before the commit routes the
   batch again (nothing was delivered), after it never again. Delivery is at-least-once only
   towards targets outside the store (none today), exactly-once into queues, topics, functions
   and buses of this platform.
@@ -103,8 +104,13 @@ class Dispatcher:
         return min(IDLE_WAIT, float(due) - self.clock())
 
     def route_batch(self) -> int:
-        """Route up to ``BATCH`` undelivered events in one transaction; how many."""
-        with self.store.begin() as conn:
+        """Route up to ``BATCH`` undelivered events; how many.
+
+        Matching (the CPU-heavy part: events x rules) runs on a read connection, outside the
+        write transaction, so PutEvents and every other writer are not held up by it; the
+        deliveries and the ``delivered`` marks then commit together. Only this thread marks
+        events delivered, so the batch read cannot be routed twice."""
+        with self.store.read() as conn:
             rows = conn.execute(
                 sa.select(t.events, t.event_hops.c.hops)
                 .join(t.event_hops, t.event_hops.c.seq == t.events.c.seq, isouter=True)
@@ -114,13 +120,17 @@ class Dispatcher:
             ).all()
             if not rows:
                 return 0
-            now = self.clock()
+            jobs: list[Job] = []
             for row in rows:
                 hops = int(row.hops or 0)
                 if hops > MAX_HOPS:
                     log.warning("events: dropped event %s: forwarded %d times", row.event_id, hops)
                     continue
-                self._route(conn, row, hops, now)
+                jobs.extend(self._plan(conn, row, hops))
+        now = self.clock()
+        with self.store.begin() as conn:
+            for job in jobs:
+                self.router.run(conn, job, now)
             conn.execute(
                 sa.update(t.events)
                 .where(t.events.c.seq.in_([r.seq for r in rows]))
@@ -128,8 +138,10 @@ class Dispatcher:
             )
         return len(rows)
 
-    def _route(self, conn: Any, row: Any, hops: int, now: float) -> None:
+    def _plan(self, conn: Any, row: Any, hops: int) -> list[Job]:
+        """The deliveries one event makes: a job per target of every matching rule."""
         event: dict[str, Any] = json.loads(row.event)
+        jobs: list[Job] = []
         for route in self.cache.routes(conn, row.account, row.region, row.bus):
             if route.pattern is None or not route.pattern.matches(event):
                 continue
@@ -139,17 +151,19 @@ class Dispatcher:
                 except Exception:
                     log.exception("events: shaping input for %s failed", target.get("Arn"))
                     continue
-                job = Job(
-                    account=row.account,
-                    region=row.region,
-                    rule_arn=route.rule_arn,
-                    target=target,
-                    event_text=row.event,
-                    body=body,
-                    hops=hops,
-                    created_at=row.created_at,
+                jobs.append(
+                    Job(
+                        account=row.account,
+                        region=row.region,
+                        rule_arn=route.rule_arn,
+                        target=target,
+                        event_text=row.event,
+                        body=body,
+                        hops=hops,
+                        created_at=row.created_at,
+                    )
                 )
-                self.router.run(conn, job, now)
+        return jobs
 
     def retry_batch(self) -> int:
         """Retry up to ``BATCH`` due deliveries, one transaction each; how many."""
