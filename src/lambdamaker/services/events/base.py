@@ -17,6 +17,7 @@ from lambdamaker.services.base import Provider
 from lambdamaker.services.events.dispatch import Dispatcher
 from lambdamaker.services.events.routing import Router, RuleCache
 from lambdamaker.services.events.scheduler import RuleScheduler
+from lambdamaker.store.group_commit import GroupCommitter
 
 if TYPE_CHECKING:
     from lambdamaker.platform import Platform
@@ -28,6 +29,8 @@ class EventsBase(Provider):
         self.cache = RuleCache()
         self.router = Router(platform)
         self.dispatcher = Dispatcher(platform.store, self.router, self.cache)
+        # PutEvents of concurrent callers share one transaction (one fsync).
+        self.committer = GroupCommitter(platform.store)
         self.scheduler = RuleScheduler(platform.store, self.router)
 
     def start(self) -> None:

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Connection
 
 from lambdamaker.services.base import Provider, RequestContext
 from lambdamaker.services.sqs.errors import queue_does_not_exist, receipt_handle_invalid
-from lambdamaker.services.sqs.group_commit import QUEUE_CACHE, GroupCommitter
 from lambdamaker.services.sqs.tables import queues
+from lambdamaker.store.group_commit import GROUP_SCOPE, GroupCommitter
 
 
 @dataclass
@@ -91,8 +91,9 @@ class SqsBase(Provider):
 
     @staticmethod
     def find_queue(conn: Connection, account: str, name: str) -> Queue | None:
-        cache: dict[tuple[str, str], Queue] | None = conn.info.get(QUEUE_CACHE)
-        if cache is not None:
+        scope: dict[str, Any] | None = conn.info.get(GROUP_SCOPE)
+        if scope is not None:
+            cache: dict[tuple[str, str], Queue] = scope.setdefault("sqs.queues", {})
             queue = cache.get((account, name))
             if queue is None:
                 queue = SqsBase._load_queue(conn, account, name)

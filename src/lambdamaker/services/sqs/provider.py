@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambdamaker.services.sqs.group_commit import GroupCommitter
 from lambdamaker.services.sqs.queue_ops import QueueOperations
 from lambdamaker.services.sqs.receive_ops import ReceiveOperations
 from lambdamaker.services.sqs.redrive_ops import RedriveOperations
@@ -28,6 +27,7 @@ from lambdamaker.services.sqs.tables import MIGRATIONS
 from lambdamaker.services.sqs.tag_ops import TagOperations
 from lambdamaker.services.sqs.visibility_ops import VisibilityOperations
 from lambdamaker.services.sqs.waiters import Waiters
+from lambdamaker.store.group_commit import GroupCommitter
 
 if TYPE_CHECKING:
     from lambdamaker.platform import Platform

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lambdamaker.errors import ServiceError
-from lambdamaker.services.sqs.group_commit import GroupCommitter
 from lambdamaker.store import Store
+from lambdamaker.store.group_commit import GroupCommitter
 
 _meta = sa.MetaData()
 _rows = sa.Table("perf_gc_rows", _meta, sa.Column("id", sa.Integer, primary_key=True))

@@ -1,14 +1,15 @@
-"""Group commit for SQS's hot writes: the write work of concurrent requests shares one
-transaction, so one fsync (SQLite ``synchronous=FULL``; PostgreSQL's WAL flush) acknowledges
-all of them. Sends, receives and deletes of many clients then cost one commit per group, not
-one per request; on a quiet server a group is a single request and nothing waits.
+"""Group commit for hot writes (SQS sends, receives and deletes; EventBridge PutEvents): the
+write work of concurrent requests shares one transaction, so one fsync (SQLite
+``synchronous=FULL``; PostgreSQL's WAL flush) acknowledges all of them. Many clients then cost
+one commit per group, not one per request; on a quiet server a group is a single request and
+nothing waits.
 
 Invariants:
 
 - ``run(work)`` returns only after the transaction that ran ``work`` has committed, and raises
   if it did not commit: every 2xx built from its result is durable.
-- Each work runs in its own SAVEPOINT: a work that raises (``QueueDoesNotExist``, a foreign key
-  violated by a concurrent DeleteQueue) is rolled back alone and its caller gets the error;
+- Each work runs in its own SAVEPOINT: a work that raises (SQS's ``QueueDoesNotExist``, a
+  foreign key violated by a concurrent DeleteQueue) is rolled back alone and its caller gets the error;
   the group's other works still commit.
 - One caller at a time leads (as ``EventQueue.enqueue`` in the Lambda provider): it commits
   everything waiting, wakes those callers, and hands the lead to the first caller that arrived
@@ -17,7 +18,8 @@ Invariants:
   request: the works of all loop callers waiting meanwhile are handed to one worker thread at
   once, which queues them together (in order) and leads or waits like any other caller. Each
   loop caller's future is resolved only after its work's transaction committed.
-- Queue rows looked up by the works of one group are read once per group (``QUEUE_CACHE``).
+- ``conn.info[GROUP_SCOPE]`` is a dict that exists only while a group's transaction runs: works
+  of one group may memoize reads there (SQS reads each queue row once per group).
 - ``after_commit`` hooks registered by a work run after the group's commit (a rolled-back
   work's hooks run too: they are wake-ups, and a spurious one is harmless).
 """
@@ -36,10 +38,9 @@ from lambdamaker.store import Store
 
 T = TypeVar("T")
 
-QUEUE_CACHE = "lambdamaker.sqs.queues"
-"""Key in ``conn.info`` of the queues looked up during one group's transaction (by account and
-name): the works of a group mostly name the same queue, and within one write transaction the
-row cannot change under them. Present only while a group runs (``SqsBase.find_queue``)."""
+GROUP_SCOPE = "lambdamaker.group_scope"
+"""Key in ``conn.info`` of a dict that lives exactly as long as one group's transaction: works
+may memoize reads there that cannot change within the write transaction (SQS's queue rows)."""
 
 MAX_GROUP = 64
 """Works per transaction: bounds how long the first caller of a big group waits."""
@@ -145,7 +146,7 @@ class GroupCommitter:
                 # Straight to the driver (sqlite3, psycopg 3): savepoints run once per work,
                 # and SQLAlchemy's nested-transaction machinery costs more than the statement.
                 driver: Any = conn.connection.driver_connection
-                conn.info[QUEUE_CACHE] = {}
+                conn.info[GROUP_SCOPE] = {}
                 try:
                     for index, w in enumerate(group):
                         if len(group) > 1:
@@ -163,7 +164,7 @@ class GroupCommitter:
                             if len(group) > 1:
                                 driver.execute("RELEASE SAVEPOINT lm_group_work")
                 finally:
-                    conn.info.pop(QUEUE_CACHE, None)
+                    conn.info.pop(GROUP_SCOPE, None)
         except BaseException as exc:
             for index, w in enumerate(group):
                 if index not in failed:
