@@ -29,6 +29,7 @@ test: lint
 bench: install
 	$(BIN)/python -m benchmarks.gateway --json .lambdamaker-bench-gateway.json
 	$(BIN)/python -m benchmarks.functions --json .lambdamaker-bench-functions.json
+	$(BIN)/python -m benchmarks.events --json .lambdamaker-bench-events.json
 
 clean:
 	rm -rf $(VENV) .lambdamaker .mypy_cache .ruff_cache

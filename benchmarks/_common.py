@@ -96,3 +96,108 @@ def report(
             json.dumps({"benchmark": name, "machine": machine(), "metrics": metrics}, indent=2)
         )
         print(f"wrote {out}")
+
+
+# -- pre-signed HTTP requests and a lean load generator (used by benchmarks.events) ------------
+
+
+def sign_request(
+    endpoint: str,
+    key: str,
+    secret: str,
+    service: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
+    region: str = "us-east-1",
+) -> bytes:
+    """One SigV4-signed HTTP/1.1 request as wire bytes, replayable for the 5-minute skew window.
+    The server parses and verifies it like any other; only the client's signing is saved."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest(method=method, url=endpoint + path, data=body, headers=dict(headers or {}))
+    SigV4Auth(Credentials(key, secret), service, region).add_auth(req)
+    host = endpoint.split("//", 1)[1]
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines += [
+        f"{k}: {v}" for k, v in req.headers.items() if k.lower() not in ("host", "content-length")
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def read_http_response(reader: Any) -> tuple[int, bytes]:
+    """One HTTP/1.1 response from an asyncio stream (Content-Length or chunked): status, body."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length, chunked = 0, False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if not chunked:
+        return status, (await reader.readexactly(length)) if length else b""
+    parts: list[bytes] = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        parts.append((await reader.readexactly(size + 2))[:-2])
+        if size == 0:
+            return status, b"".join(parts)
+
+
+def replay_load(
+    endpoint: str,
+    request: bytes,
+    concurrency: int,
+    budget: int,
+    seconds: float,
+    ok: Callable[[int, bytes], bool],
+) -> dict[str, float]:
+    """``concurrency`` keep-alive connections (asyncio on uvloop) send ``request`` back to back
+    until ``budget`` requests or ``seconds``; ``ok(status, body)`` decides what succeeded.
+    Returns latency percentiles (µs), successes per second (``rps``), ``ok`` and ``errors``."""
+    import asyncio
+    import itertools
+
+    import uvloop
+
+    host, port = endpoint.split("//", 1)[1].rsplit(":", 1)
+    latencies: list[float] = []
+    good = bad = 0
+
+    async def worker(tickets: Any, deadline: float) -> None:
+        nonlocal good, bad
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while next(tickets) < budget and time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                writer.write(request)
+                status, body = await read_http_response(reader)
+                latencies.append((time.perf_counter() - t0) * 1e6)
+                if ok(status, body):
+                    good += 1
+                else:
+                    bad += 1
+        finally:
+            writer.close()
+
+    async def run() -> float:
+        tickets = itertools.count()
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(tickets, t0 + seconds) for _ in range(concurrency)))
+        return time.perf_counter() - t0
+
+    elapsed = uvloop.run(run())
+    return {
+        "p50_us": percentile(latencies, 50),
+        "p99_us": percentile(latencies, 99),
+        "mean_us": statistics.fmean(latencies) if latencies else float("nan"),
+        "rps": good / elapsed,
+        "ok": float(good),
+        "errors": float(bad),
+    }
