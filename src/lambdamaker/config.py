@@ -62,6 +62,12 @@ class PlatformConfig:
     """Scales Lambda's async retry delays (about 1 and 2 minutes) and event ages, for
     development and tests: 0.01 retries after 0.6 s and 1.2 s. 1 behaves as AWS does."""
 
+    sns_retry_scale: float = field(
+        default_factory=lambda: _env_float("LAMBDAMAKER_SNS_RETRY_SCALE", 1.0)
+    )
+    """Scales every SNS delivery retry delay (SNS's managed-endpoint and http(s) policies), for
+    development and tests. 1 behaves as AWS does."""
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
         if self.keepalive not in ("fixed", "hybrid"):
@@ -70,6 +76,8 @@ class PlatformConfig:
             raise ConfigError("account concurrency must be at least 1")
         if not self.async_retry_scale > 0:
             raise ConfigError("async retry scale must be greater than 0")
+        if not self.sns_retry_scale > 0:
+            raise ConfigError("SNS retry scale must be greater than 0")
 
     @property
     def resolved_store_url(self) -> str:

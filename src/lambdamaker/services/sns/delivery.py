@@ -13,7 +13,7 @@ Invariants:
   delivery and deletes its row in one transaction (at-least-once, never lost); an http/https
   row is deleted after the endpoint's 2xx (a crash in between repeats the POST).
 
-Retry policies (SNS's defaults; ``LAMBDAMAKER_SNS_RETRY_SCALE`` scales every delay, e.g. 0.01
+Retry policies (SNS's defaults; ``PlatformConfig.sns_retry_scale`` (``LAMBDAMAKER_SNS_RETRY_SCALE``) scales every delay, e.g. 0.01
 for tests, 1 as AWS):
 - AWS-managed endpoints (SQS, Lambda): 3 immediate tries, 2 after 1 s, backoff from 1 s to 20 s
   over 10 tries, then every 20 s, 100,015 tries in all (about 23 days).
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -48,7 +47,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
-from lambdamaker.config import ConfigError
 from lambdamaker.engines.events.filter_policy import FilterPolicyError, parse_filter_policy
 from lambdamaker.services.sns import http_delivery
 from lambdamaker.services.sns import tables as t
@@ -70,20 +68,6 @@ for many messages, while the write lock is held for tens of milliseconds at most
 IDLE_WAIT = 5.0
 DELIVERED_PROTOCOLS = ("sqs", "lambda", "http", "https")
 CONFIRMATION_VALID = 3 * 24 * 3600.0
-RETRY_SCALE_ENV = "LAMBDAMAKER_SNS_RETRY_SCALE"
-
-
-def retry_scale_from_env() -> float:
-    raw = os.environ.get(RETRY_SCALE_ENV, "").strip()
-    if not raw:
-        return 1.0
-    try:
-        scale = float(raw)
-    except ValueError:
-        raise ConfigError(f"{RETRY_SCALE_ENV} must be a number, not {raw!r}") from None
-    if not scale > 0:
-        raise ConfigError(f"{RETRY_SCALE_ENV} must be greater than 0")
-    return scale
 
 
 def _published(row: Row[Any]) -> Published:
@@ -147,7 +131,9 @@ class Delivery:
         self.platform = platform
         self.store = platform.store
         self.clock = clock
-        self.retry_scale = retry_scale if retry_scale is not None else retry_scale_from_env()
+        self.retry_scale = (
+            retry_scale if retry_scale is not None else platform.config.sns_retry_scale
+        )
         self.signer = Signer(platform.config.data_dir / "sns")
         self.endpoints = Endpoints(platform, self.signer)
         self.attempts = Attempts(self.endpoints, self.retry_scale)
