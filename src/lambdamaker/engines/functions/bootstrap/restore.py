@@ -14,8 +14,9 @@ registries are honoured. Both are looked up in ``sys.modules`` only, so a handle
 neither pays nothing.
 
 Caveats, as with SnapStart: threads started during init do not exist in forked environments
-(only the forking thread survives a fork); sockets and files opened during init are shared by
-every environment forked from the snapshot (reopen connections in an after-restore hook);
+(only the forking thread survives a fork); files opened during init are shared by every
+environment forked from the snapshot; TCP connections opened during init read as closed in
+every environment (``sockets.py``), so clients reconnect rather than share one stream;
 ``fcntl`` locks are the snapshot's; generators a handler seeded itself at init (``numpy.random.
 default_rng()`` stored in a global, for instance) repeat across environments unless re-seeded in
 an after-restore hook; ``PYTHONHASHSEED``-driven hashing is the same in all of them.

@@ -33,7 +33,7 @@ import sys
 import time
 from typing import Any
 
-from . import envloop, framing, restore, sandbox
+from . import envloop, framing, restore, sandbox, sockets
 
 _reaped: dict[int, int] = {}
 _REAPED_LIMIT = 4096
@@ -169,6 +169,8 @@ def _become_zygote(
             importlib.import_module(name)
         except BaseException as exc:  # a bad preload must not take the zygote down
             failed[name] = f"{type(exc).__name__}: {exc}"
+    # Before the first fork: no child may share a connection an import opened (sockets.py).
+    sockets.neutralize_inherited_connections(keep=frozenset({control.fileno()}))
     framing.send_control(control, {"ready": True, "pid": os.getpid(), "failed": failed})
     Template(control, "zygote", runtime_paths).serve()
 
@@ -201,6 +203,10 @@ def _become_snapshot(
             doc = envloop.user_error(exc)
             doc["errorType"] = "Runtime.BeforeSnapshotError"
             runtime.init_error = doc
+    if runtime.init_error is None:
+        # Once, before the first fork: environments must not share a connection init opened
+        # (a pooled boto3 connection, say); they reconnect instead (sockets.py).
+        sockets.neutralize_inherited_connections(keep=frozenset({control.fileno()}))
     reply = {"ready": True, "pid": os.getpid(), "error": runtime.init_error}
     reply["log_end"] = runtime.log.offset
     framing.send_control(control, reply)
