@@ -75,6 +75,7 @@ def run_server(config: PlatformConfig) -> None:
         access_log=False,
         timeout_graceful_shutdown=30,
         server_header=False,
+        proxy_headers=False,  # nothing reads the client address; saves a middleware per request
     )
     server = uvicorn.Server(uv_config)
     state_file = config.data_dir / "server.json"

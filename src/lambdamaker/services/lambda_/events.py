@@ -4,8 +4,10 @@ Invariants:
 - Invoke with ``InvocationType=Event`` answers 202 only after the event's row is committed
   (DESIGN.md decision 4). The row is deleted only after an attempt ended, so a crash in between
   runs the event again: delivery is at-least-once, as Lambda documents for async invocations.
-- A dispatcher claims due events by setting a lease (``lease_until_ms``) in one transaction,
-  so no two workers run the same event. At start-up every lease is released: this process is
+- A dispatcher claims due events by setting a lease (``lease_until_ms``) in one statement
+  (``UPDATE ... RETURNING``), so no two workers run the same event. It claims a few rounds of
+  work ahead of its workers; the lease covers the wait behind them plus the longest attempt,
+  so an event still queued in memory is never claimed again. At start-up every lease is released: this process is
   the store's only dispatcher, so a leased row belongs to a process that died mid-attempt.
 - During shutdown, attempts that end are not recorded (the engine is being stopped under
   them); their rows stay leased and run again after the restart.
@@ -13,6 +15,8 @@ Invariants:
   writers share one transaction and one fsync. A worker hands its outcome to the settler
   thread and takes its next event at once; the event stays leased, so no one claims it again
   before its outcome is committed, and a crash before that runs it again (at-least-once).
+  The settler records a batch of outcomes together (executemany); if that fails, each outcome
+  is recorded alone, so one bad destination fails only its own event.
 
 Retry policy (``outcome`` of an attempt) is data on the row, kept open for the events work:
 ``attempts`` counts attempts that reached the function or failed in the platform,
@@ -28,10 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import queue as queue_module
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,16 +52,40 @@ LEASE_MS = 16 * 60 * 1000
 """Longer than the longest function timeout (900 s) plus start-up."""
 
 _DEFAULTS = {"attempts": 0, "lease_until_ms": 0, "throttles": 0, "trace": None}
+_ROW_KEYS = len(events.c) - 1
+"""Keys of a complete new row: every column but ``id``."""
 _INSERT = sa.insert(events)
-_DUE = (
-    sa.select(events)
+_CLAIM = (
+    sa.update(events)
     .where(
-        events.c.next_attempt_ms <= sa.bindparam("now"),
-        events.c.lease_until_ms <= sa.bindparam("now"),
+        events.c.id.in_(
+            sa.select(events.c.id)
+            .where(
+                events.c.next_attempt_ms <= sa.bindparam("now"),
+                events.c.lease_until_ms <= sa.bindparam("now"),
+            )
+            .order_by(events.c.next_attempt_ms, events.c.id)
+            .limit(sa.bindparam("limit"))
+            .scalar_subquery()
+        )
     )
-    .order_by(events.c.next_attempt_ms, events.c.id)
-    .limit(sa.bindparam("limit"))
+    .values(lease_until_ms=sa.bindparam("lease"))
+    .returning(
+        events.c.id,
+        events.c.request_id,
+        events.c.function_name,
+        events.c.qualifier,
+        events.c.invoked_arn,
+        events.c.payload,
+        events.c.created_ms,
+        events.c.attempts,
+        events.c.throttles,
+        events.c.trace,
+        events.c.next_attempt_ms,
+    )
 )
+"""One statement leases a whole batch (SQLite >= 3.35 and PostgreSQL have RETURNING); the
+rows come back in no particular order, so ``claim`` sorts them."""
 _DELETE = sa.delete(events).where(events.c.id == sa.bindparam("event_id"))
 _DEFER = (
     sa.update(events)
@@ -145,7 +173,9 @@ class EventQueue:
         of all callers waiting meanwhile are written by one worker thread in one group."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
-        self._loop_pending.append(({**_DEFAULTS, **values}, done))
+        # A complete row (as Invoke builds it) is taken as is: no copy per request.
+        row = values if len(values) == _ROW_KEYS else {**_DEFAULTS, **values}
+        self._loop_pending.append((row, done))
         if not self._loop_flushing:
             self._loop_flushing = True
             self._flush_task = loop.create_task(self._flush_loop_pending())
@@ -236,35 +266,20 @@ class EventQueue:
                 ).rowcount
             )
 
-    def claim(self, now_ms: int, limit: int) -> list[QueuedEvent]:
-        """Lease up to ``limit`` due events, oldest first."""
+    def claim(self, now_ms: int, limit: int, lease_ms: int = LEASE_MS) -> list[QueuedEvent]:
+        """Lease up to ``limit`` due events, oldest first, for ``lease_ms``."""
         if limit <= 0:
             return []
 
+        params = {"now": now_ms, "limit": limit, "lease": now_ms + lease_ms}
+
         def lease(conn: Connection) -> list[Any]:
-            rows = list(conn.execute(_DUE, {"now": now_ms, "limit": limit}).all())
-            if rows:
-                conn.execute(
-                    sa.update(events)
-                    .where(events.c.id.in_([r.id for r in rows]))
-                    .values(lease_until_ms=now_ms + LEASE_MS)
-                )
-            return rows
+            return list(conn.execute(_CLAIM, params).all())
 
         rows: list[Any] = self.write(lease)
+        rows.sort(key=lambda r: (r[10], r[0]))  # oldest first: next_attempt_ms, then id
         return [
-            QueuedEvent(
-                id=r.id,
-                request_id=r.request_id,
-                function_name=r.function_name,
-                qualifier=r.qualifier,
-                invoked_arn=r.invoked_arn,
-                payload=bytes(r.payload),
-                created_ms=r.created_ms,
-                attempts=r.attempts,
-                throttles=r.throttles,
-                trace=r.trace,
-            )
+            QueuedEvent(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), r[6], r[7], r[8], r[9])
             for r in rows
         ]
 
@@ -315,15 +330,40 @@ def complete_op(
     return end
 
 
-def defer_op(
-    event_id: int, next_attempt_ms: int, attempts: int, throttles: int
+def settle_op(
+    done: list[int],
+    finishes: list[Callable[[Connection], None]],
+    deferred: list[dict[str, int]],
 ) -> Callable[[Connection], None]:
-    values = {
+    """Record a batch of outcomes in one go: deliveries, then one executemany DELETE for the
+    done events and one executemany UPDATE for the deferred ones (``defer_values``)."""
+
+    def settle(conn: Connection) -> None:
+        for finish in finishes:
+            finish(conn)
+        if done:
+            conn.execute(_DELETE, [{"event_id": i} for i in done])
+        if deferred:
+            conn.execute(_DEFER, deferred)
+
+    return settle
+
+
+def defer_values(
+    event_id: int, next_attempt_ms: int, attempts: int, throttles: int
+) -> dict[str, int]:
+    return {
         "event_id": event_id,
         "due": next_attempt_ms,
         "n_attempts": attempts,
         "n_throttles": throttles,
     }
+
+
+def defer_op(
+    event_id: int, next_attempt_ms: int, attempts: int, throttles: int
+) -> Callable[[Connection], None]:
+    values = defer_values(event_id, next_attempt_ms, attempts, throttles)
 
     def defer(conn: Connection) -> None:
         conn.execute(_DEFER, values)
@@ -331,8 +371,41 @@ def defer_op(
     return defer
 
 
+class _Settled:
+    """One attempt's outcome waiting to be recorded by the settler."""
+
+    __slots__ = ("due", "event_id", "finish", "values")
+
+    def __init__(
+        self,
+        event_id: int,
+        finish: Callable[[Connection], None] | None = None,
+        values: dict[str, int] | None = None,
+    ) -> None:
+        self.event_id = event_id
+        self.finish = finish
+        self.values = values  # None: the event is done (deleted)
+        self.due = values["due"] if values is not None else 0
+
+    def op(self) -> Callable[[Connection], None]:
+        if self.values is None:
+            return complete_op(self.event_id, self.finish)
+        v = self.values
+        return defer_op(self.event_id, v["due"], v["n_attempts"], v["n_throttles"])
+
+
+_NEVER = 1 << 62
+
+
 class EventDispatcher:
-    """Drains the queue through ``attempt`` on a pool of ``workers`` threads."""
+    """Drains the queue through ``attempt`` on a pool of ``workers`` threads.
+
+    Cost per event is kept small: the dispatcher claims up to ``prefetch`` events per worker in
+    one statement and queues them on the pool (their lease is long enough for the wait behind
+    the others, so this process never claims them twice); the settler records a batch of
+    outcomes as one executemany DELETE and one UPDATE. The dispatcher sleeps until the next
+    due event and is woken only when it has something to do: new events committed, workers
+    running low, or a deferral due sooner than it planned."""
 
     def __init__(
         self,
@@ -340,20 +413,38 @@ class EventDispatcher:
         attempt: Callable[[QueuedEvent], Outcome],
         workers: int = 8,
         clock: Callable[[], float] = time.time,
+        prefetch: int = 4,
     ) -> None:
         self.queue = queue
         queue.wake = self.notify
         self.attempt = attempt
         self.workers = workers
         self.clock = clock
+        self.capacity = workers * max(1, prefetch)
+        """Events claimed and not yet ended (running or queued on the pool), at most."""
+        self._low = workers
+        """Claim again once no more than this many are left (the pool never runs dry)."""
+        self._lease_ms = LEASE_MS * max(1, prefetch)
+        """A claimed event may wait behind ``prefetch - 1`` rounds of the longest attempts."""
         self._wake = threading.Condition()
         self._in_flight = 0
         self._stopping = False
+        self._notified = 0
+        """Counts ``notify`` calls: one that came while the dispatcher was busy is not lost."""
+        self._known_due = _NEVER
+        """The earliest due time of a deferred event known to the dispatcher: the store's at its
+        last look (``_idle_wait``) and every deferral recorded since. Never later than the true
+        one, so it may wake the dispatcher early, never late."""
+        self._sleep_until_ms = 0
+        """When the sleeping dispatcher looks again on its own; a deferral due sooner wakes it."""
         self._thread: threading.Thread | None = None
-        self._pool: ThreadPoolExecutor | None = None
+        # Claimed events for the workers (a C queue: cheaper per event than an executor's
+        # futures); None tells a worker to stop.
+        self._ready: queue_module.SimpleQueue[QueuedEvent | None] = queue_module.SimpleQueue()
+        self._pool: list[threading.Thread] = []
         # Outcomes waiting to be recorded: a worker hands its outcome over and takes the next
         # event without waiting for the fsync (the event stays leased until it is recorded).
-        self._settle: list[Callable[[Connection], None]] = []
+        self._settle: list[_Settled] = []
         self._settle_wake = threading.Condition()
         self._settler: threading.Thread | None = None
 
@@ -364,7 +455,12 @@ class EventDispatcher:
         released = self.queue.release_leases()
         if released:
             log.info("lambda: %d async event(s) interrupted by a restart will run again", released)
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="lambda-event")
+        self._pool = [
+            threading.Thread(target=self._work, name=f"lambda-event_{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        for worker in self._pool:
+            worker.start()
         self._thread = threading.Thread(target=self._run, name="lambda-dispatcher", daemon=True)
         self._thread.start()
         self._settler = threading.Thread(
@@ -374,6 +470,7 @@ class EventDispatcher:
 
     def notify(self) -> None:
         with self._wake:
+            self._notified += 1
             self._wake.notify_all()
 
     def close(self) -> None:
@@ -382,8 +479,8 @@ class EventDispatcher:
             self._wake.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in self._pool:
+            self._ready.put(None)  # queued events are not run: they stay leased for a restart
         with self._settle_wake:
             self._settle_wake.notify_all()
         if self._settler is not None:
@@ -394,46 +491,97 @@ class EventDispatcher:
             with self._settle_wake:
                 while not self._settle and not self._stopping:
                     self._settle_wake.wait()
-                ops, self._settle = self._settle, []
-                if not ops and self._stopping:
+                items, self._settle = self._settle, []
+                if not items and self._stopping:
                     return
-            try:
-                self.queue.write_all(ops)
-            except Exception:
-                log.exception("lambda: recording async events failed")
-            self.notify()  # a deferred event may now be due sooner than the dispatcher thinks
+            self._record(items)
+            soonest = min((i.due for i in items if i.values is not None), default=_NEVER)
+            with self._wake:
+                self._known_due = min(self._known_due, soonest)
+                if soonest < self._sleep_until_ms:  # due before the dispatcher would look
+                    self._wake.notify_all()
+
+    def _record(self, items: list[_Settled]) -> None:
+        done = [i.event_id for i in items if i.values is None]
+        finishes = [i.finish for i in items if i.finish is not None]
+        deferred = [i.values for i in items if i.values is not None]
+        try:
+            self.queue.write(settle_op(done, finishes, deferred))
+            return
+        except Exception as exc:  # one bad member: record each alone, so it fails alone
+            log.warning("lambda: recording %d async outcomes together failed: %s", len(items), exc)
+        try:
+            self.queue.write_all([i.op() for i in items])
+        except Exception:
+            log.exception("lambda: recording async events failed")
 
     def _run(self) -> None:
         while True:
             with self._wake:
                 if self._stopping:
                     return
-                free = self.workers - self._in_flight
+                room = self.capacity - self._in_flight
+                notified = self._notified
+                if self._in_flight > self._low:
+                    self._sleep_until_ms = 0  # woken by the workers, not by deferrals
+                    self._wake.wait()
+                    continue
             batch: list[QueuedEvent] = []
+            now = self.now_ms()
             try:
-                batch = self.queue.claim(self.now_ms(), free)
+                batch = self.queue.claim(now, room, self._lease_ms)
             except Exception:
                 log.exception("lambda: claiming async events failed")
-            for event in batch:
+            if batch:
                 with self._wake:
-                    self._in_flight += 1
-                assert self._pool is not None
-                self._pool.submit(self._handle, event)
+                    self._in_flight += len(batch)
+                for event in batch:
+                    self._ready.put(event)
+                if len(batch) == room:
+                    continue  # there may be more due
+            if batch:  # new events keep coming: no query, the deferrals seen are enough
+                with self._wake:
+                    wait = self._wait_for(self._known_due, now)
+            else:
+                wait = self._idle_wait()
             with self._wake:
                 if self._stopping:
                     return
-                if batch and self._in_flight < self.workers:
+                if self._in_flight > self._low or self._notified != notified:
                     continue
-                self._wake.wait(self._idle_wait())
+                self._sleep_until_ms = now + int(wait * 1000)
+                self._wake.wait(wait)
+                self._sleep_until_ms = 0
 
     def _idle_wait(self) -> float:
+        """How long to sleep: until the earliest deferred event in the store is due."""
+        with self._wake:
+            self._known_due = _NEVER  # deferrals recorded from now on are added again
         try:
             due = self.queue.next_due_ms()
         except Exception:
             return 1.0
-        if due is None:
+        with self._wake:
+            if due is not None:
+                self._known_due = min(self._known_due, due)
+            return self._wait_for(self._known_due, self.now_ms())
+
+    @staticmethod
+    def _wait_for(due: int, now: int) -> float:
+        if due >= _NEVER:
             return 5.0
-        return max(0.005, min(1.0, (due - self.now_ms()) / 1000))
+        return max(0.005, min(1.0, (due - now) / 1000))
+
+    def _work(self) -> None:
+        while True:
+            event = self._ready.get()
+            if event is None:
+                return
+            if self._stopping:
+                with self._wake:
+                    self._in_flight -= 1
+                continue
+            self._handle(event)
 
     def _handle(self, event: QueuedEvent) -> None:
         try:
@@ -442,22 +590,22 @@ class EventDispatcher:
             except Exception:
                 log.exception("lambda: async event %s failed in the platform", event.request_id)
                 outcome = Outcome(done=False, delay_ms=1000 * 2 ** min(event.attempts, 6))
-            with self._wake:
-                if self._stopping:
-                    return  # the engine is going away under us: leave it leased for a restart
+            if self._stopping:
+                return  # the engine is going away under us: leave it leased for a restart
             if outcome.done:
-                op = complete_op(event.id, outcome.finish)
+                item = _Settled(event.id, outcome.finish)
             else:
                 attempts = event.attempts + (1 if outcome.count_attempt else 0)
                 throttles = event.throttles + (1 if outcome.throttled else 0)
                 due = self.now_ms() + outcome.delay_ms
-                op = defer_op(event.id, due, attempts, throttles)
+                item = _Settled(event.id, values=defer_values(event.id, due, attempts, throttles))
             with self._settle_wake:
-                self._settle.append(op)
+                self._settle.append(item)
                 self._settle_wake.notify()
         except Exception:
             log.exception("lambda: recording async event %s failed", event.request_id)
         finally:
             with self._wake:
                 self._in_flight -= 1
-                self._wake.notify_all()
+                if self._in_flight <= self._low:
+                    self._wake.notify_all()

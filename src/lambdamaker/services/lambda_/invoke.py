@@ -147,6 +147,9 @@ class InvokeOperations(DestinationOperations, RecursionOperations):
                     "created_ms": now,
                     "next_attempt_ms": now,
                     "trace": incoming,
+                    "attempts": 0,
+                    "lease_until_ms": 0,
+                    "throttles": 0,
                 }
             )
             return {"StatusCode": 202}
