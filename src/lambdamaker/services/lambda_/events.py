@@ -17,6 +17,12 @@ Invariants:
   before its outcome is committed, and a crash before that runs it again (at-least-once).
   The settler records a batch of outcomes together (executemany); if that fails, each outcome
   is recorded alone, so one bad destination fails only its own event.
+- Accepting comes first: a worker starts an attempt only once no Invoke is waiting for its
+  event to be committed (``EventQueue.accept_idle``), or after ``ACCEPT_YIELD_S`` at most. The
+  accept path and the attempts share one interpreter lock; attempts cost more of it per event
+  than accepts, so without this a burst of Invoke calls is accepted only as fast as events
+  run. Events accepted meanwhile wait, committed, in the store; every attempt still starts
+  within ``ACCEPT_YIELD_S`` of its turn, so processing never stops.
 
 Retry policy (``outcome`` of an attempt) is data on the row, kept open for the events work:
 ``attempts`` counts attempts that reached the function or failed in the platform,
@@ -50,6 +56,9 @@ log = logging.getLogger("lambdamaker.lambda")
 
 LEASE_MS = 16 * 60 * 1000
 """Longer than the longest function timeout (900 s) plus start-up."""
+
+ACCEPT_YIELD_S = 0.05
+"""How long a worker waits at most, per attempt, for the accept path to go idle."""
 
 _DEFAULTS = {"attempts": 0, "lease_until_ms": 0, "throttles": 0, "trace": None}
 _ROW_KEYS = len(events.c) - 1
@@ -161,6 +170,10 @@ class EventQueue:
         self._loop_pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
         self._loop_flushing = False
         self._flush_task: asyncio.Task[None] | None = None
+        self.accept_idle = threading.Event()
+        """Set while no ``enqueue_async`` caller waits for a commit (the dispatcher's workers
+        let accepts go first)."""
+        self.accept_idle.set()
         self.wake: Callable[[], None] | None = None
         """Called once after each group of ``enqueue_async`` commits (the dispatcher's
         ``notify``): one wake-up per group, not per event."""
@@ -178,6 +191,7 @@ class EventQueue:
         self._loop_pending.append((row, done))
         if not self._loop_flushing:
             self._loop_flushing = True
+            self.accept_idle.clear()
             self._flush_task = loop.create_task(self._flush_loop_pending())
         await done
 
@@ -203,6 +217,7 @@ class EventQueue:
                         done.set_exception(error)
         finally:
             self._loop_flushing = False
+            self.accept_idle.set()
 
     def write(self, op: Callable[[Connection], Any]) -> Any:
         """Run ``op`` on a write transaction shared with concurrent writers; its result."""
@@ -581,6 +596,8 @@ class EventDispatcher:
                 with self._wake:
                     self._in_flight -= 1
                 continue
+            # Accepts first (module invariants): bounded, so attempts never stop.
+            self.queue.accept_idle.wait(ACCEPT_YIELD_S)
             self._handle(event)
 
     def _handle(self, event: QueuedEvent) -> None:
