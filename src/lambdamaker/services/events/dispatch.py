@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from lambdamaker.services.background import BackgroundLoop
 from lambdamaker.services.events import tables as t
 from lambdamaker.services.events.routing import MAX_HOPS, Job, Router, RuleCache, shape_body
 
@@ -47,47 +47,21 @@ class Dispatcher:
         self.router = router
         self.cache = cache
         self.clock = clock
-        self._wake = threading.Condition()
-        self._dirty = True
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self.loop = BackgroundLoop(
+            "events-delivery", self.drain, min_wait=0.005, max_wait=IDLE_WAIT
+        )
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="events-delivery", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def notify(self) -> None:
-        with self._wake:
-            self._dirty = True
-            self._wake.notify_all()
+        self.loop.notify()
 
     def close(self) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if self._stopping:
-                    return
-                self._dirty = False
-            try:
-                wait = self.drain()
-            except Exception:
-                log.exception("events: delivery pass failed")
-                wait = 1.0
-            with self._wake:
-                if self._stopping:
-                    return
-                if not self._dirty:
-                    self._wake.wait(max(wait, 0.005))
+        self.loop.close()
 
     def _stopped(self) -> bool:
-        with self._wake:
-            return self._stopping
+        return self.loop.stopped()
 
     # --- one pass -------------------------------------------------------------------------
 

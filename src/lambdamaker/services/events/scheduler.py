@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from sqlalchemy.engine import Connection
 
 from lambdamaker.engines.events.schedule import ScheduleExpressionError
 from lambdamaker.engines.events.schedule_cursor import ScheduleCursor
+from lambdamaker.services.background import BackgroundLoop
 from lambdamaker.services.events import tables as t
 from lambdamaker.services.events.common import DEFAULT_BUS
 from lambdamaker.services.events.routing import Job, Router, load_routes, shape_body
@@ -87,46 +87,21 @@ class RuleScheduler:
         self.offset = clock_offset() if clock is None else 0.0
         self.clock = clock or (lambda: time.time() + self.offset)
         self.threaded = threaded
-        self._wake = threading.Condition()
-        self._dirty = True
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self.loop = BackgroundLoop("events-scheduler", self._pass, min_wait=0.01, max_wait=MAX_WAIT)
 
     def start(self) -> None:
-        if not self.threaded:
-            return
-        self._thread = threading.Thread(target=self._run, name="events-scheduler", daemon=True)
-        self._thread.start()
+        if self.threaded:
+            self.loop.start()
 
     def notify(self) -> None:
-        with self._wake:
-            self._dirty = True
-            self._wake.notify_all()
+        self.loop.notify()
 
     def close(self) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.loop.close()
 
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if self._stopping:
-                    return
-                self._dirty = False
-            try:
-                wake_at = self.run_once()
-                wait = MAX_WAIT if wake_at is None else wake_at - self.clock()
-            except Exception:
-                log.exception("events: schedule pass failed")
-                wait = 1.0
-            with self._wake:
-                if self._stopping:
-                    return
-                if not self._dirty:
-                    self._wake.wait(min(MAX_WAIT, max(wait, 0.01)))
+    def _pass(self) -> float | None:
+        wake_at = self.run_once()
+        return None if wake_at is None else wake_at - self.clock()
 
     def run_once(self) -> float | None:
         """Fire every due tick; the earliest next tick (epoch seconds), if any."""

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from lambdamaker.services.background import BackgroundLoop
 from lambdamaker.services.deliver import deliver
 from lambdamaker.services.scheduler import tables as t
 from lambdamaker.services.scheduler.common import DEFAULT_EVENT_AGE, DEFAULT_RETRY_ATTEMPTS
@@ -88,10 +88,9 @@ class SchedulerLoop:
         self.platform = platform
         self.store = platform.store
         self.clock = clock
-        self._wake = threading.Condition()
-        self._dirty = True
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self.loop = BackgroundLoop(
+            "scheduler-loop", self.run_once, min_wait=0.001, max_wait=IDLE_WAKE_S
+        )
         self.run_in_thread = True
         """False: ``start()`` starts no thread and the owner calls ``run_once()`` (tests on a
         fake clock set this, and ``clock``, before the platform starts)."""
@@ -99,41 +98,14 @@ class SchedulerLoop:
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        if not self.run_in_thread:
-            return
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="scheduler-loop", daemon=True)
-        self._thread.start()
+        if self.run_in_thread:
+            self.loop.start()
 
     def notify(self) -> None:
-        with self._wake:
-            self._dirty = True
-            self._wake.notify_all()
+        self.loop.notify()
 
     def close(self) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if self._stopping:
-                    return
-                self._dirty = False
-            try:
-                wait = self.run_once()
-            except Exception:
-                log.exception("scheduler: loop pass failed")
-                wait = 1.0
-            with self._wake:
-                if self._stopping:
-                    return
-                if not self._dirty:
-                    self._wake.wait(min(max(wait, 0.001), IDLE_WAKE_S))
+        self.loop.close()
 
     def now_us(self) -> int:
         return round(self.clock() * 1_000_000)

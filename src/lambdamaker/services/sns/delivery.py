@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -48,6 +47,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 
 from lambdamaker.engines.events.filter_policy import FilterPolicyError, parse_filter_policy
+from lambdamaker.services.background import BackgroundLoop
 from lambdamaker.services.sns import http_delivery
 from lambdamaker.services.sns import tables as t
 from lambdamaker.services.sns.attempts import HTTP_PROTOCOLS, Attempts
@@ -137,10 +137,7 @@ class Delivery:
         self.signer = Signer(platform.config.data_dir / "sns")
         self.endpoints = Endpoints(platform, self.signer)
         self.attempts = Attempts(self.endpoints, self.retry_scale)
-        self._wake = threading.Condition()
-        self._dirty = True
-        self._stopping = False
-        self._thread: threading.Thread | None = None
+        self.loop = BackgroundLoop("sns-delivery", self._pass, max_wait=IDLE_WAIT)
         self._confirmations: list[str] = []
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -156,52 +153,29 @@ class Delivery:
                 )
             ).scalars()
             self._confirmations.extend(pending)
-        self._thread = threading.Thread(target=self._run, name="sns-delivery", daemon=True)
-        self._thread.start()
+        self.loop.start()
 
     def notify(self) -> None:
-        with self._wake:
-            self._dirty = True
-            self._wake.notify_all()
+        self.loop.notify()
 
     def request_confirmation(self, subscription_arn: str) -> None:
         """Send ``subscription_arn`` its SubscriptionConfirmation (from the dispatcher thread)."""
-        with self._wake:
+        with self.loop.wake:
             self._confirmations.append(subscription_arn)
-            self._dirty = True
-            self._wake.notify_all()
+        self.loop.notify()
 
     def close(self) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+        self.loop.close()
 
     def _stopped(self) -> bool:
-        with self._wake:
-            return self._stopping
+        return self.loop.stopped()
 
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                if self._stopping:
-                    return
-                self._dirty = False
-            try:
-                self._send_confirmations()
-                wait = self.drain()
-            except Exception:
-                log.exception("sns: delivery pass failed")
-                wait = 1.0
-            with self._wake:
-                if self._stopping:
-                    return
-                if not self._dirty and wait > 0:
-                    self._wake.wait(wait)
+    def _pass(self) -> float:
+        self._send_confirmations()
+        return self.drain()
 
     def _send_confirmations(self) -> None:
-        with self._wake:
+        with self.loop.wake:
             arns, self._confirmations = self._confirmations, []
         for arn in arns:
             with self.store.read() as conn:
