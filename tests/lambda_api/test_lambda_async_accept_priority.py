@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
+from lambdamaker.services.lambda_.dispatcher import EventDispatcher
 from lambdamaker.services.lambda_.events import (
     DONE,
-    EventDispatcher,
     EventQueue,
     Outcome,
     QueuedEvent,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from lambdamaker.services.lambda_.dispatcher import EventDispatcher
 from lambdamaker.services.lambda_.events import (
     DONE,
-    EventDispatcher,
     EventQueue,
     Outcome,
     QueuedEvent,

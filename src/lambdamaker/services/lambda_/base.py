@@ -25,8 +25,8 @@ from lambdamaker.services.lambda_.records import (
 from lambdamaker.store import Store
 
 if TYPE_CHECKING:
+    from lambdamaker.services.lambda_.dispatcher import EventDispatcher
     from lambdamaker.services.lambda_.engine_link import EngineLink
-    from lambdamaker.services.lambda_.events import EventDispatcher
     from lambdamaker.services.lambda_.targets import TargetCache
 
 log = logging.getLogger("lambdamaker.lambda")

@@ -13,9 +13,10 @@ from lambdamaker.services.lambda_.aliases import AliasOperations
 from lambdamaker.services.lambda_.arns import Arns
 from lambdamaker.services.lambda_.code import CodeStore
 from lambdamaker.services.lambda_.concurrency import ConcurrencyOperations
+from lambdamaker.services.lambda_.dispatcher import EventDispatcher
 from lambdamaker.services.lambda_.engine_link import EngineLink
 from lambdamaker.services.lambda_.event_config import EventConfigOperations
-from lambdamaker.services.lambda_.events import EventDispatcher, EventQueue
+from lambdamaker.services.lambda_.events import EventQueue
 from lambdamaker.services.lambda_.inbound import InboundOperations
 from lambdamaker.services.lambda_.invoke import InvokeOperations
 from lambdamaker.services.lambda_.layers import LayerOperations
