@@ -19,6 +19,8 @@ PROVIDERS: dict[str, str] = {
     "sns": "lambdamaker.services.sns:SnsProvider",
     "events": "lambdamaker.services.events:EventsProvider",
     "scheduler": "lambdamaker.services.scheduler:SchedulerProvider",
+    "apigatewayv2": "lambdamaker.services.apigatewayv2:ApiGatewayV2Provider",
+    "kinesis": "lambdamaker.services.kinesis:KinesisProvider",
 }
 
 
