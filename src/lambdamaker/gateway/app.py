@@ -65,6 +65,8 @@ from lambdamaker.gateway.sigv4 import (
     verify_sigv4,
 )
 from lambdamaker.platform import Platform
+from lambdamaker.services.apigatewayv2.serving import HttpApiServer
+from lambdamaker.services.apigatewayv2.serving import claims as http_api_claims
 from lambdamaker.services.base import Principal, RequestContext
 from lambdamaker.services.sns.provider import SnsProvider
 from lambdamaker.services.sns.signing import CERT_PATH as SNS_CERT_PATH
@@ -476,6 +478,9 @@ class GatewayApp:
         self.platform = platform
         self.started_at = time.time()
         self.aws = AwsGateway(platform)
+        # HTTP APIs (API Gateway v2) are served ahead of AWS-protocol routing.
+        apis = getattr(platform.providers.get("apigatewayv2"), "server", None)
+        self.http_apis = apis if isinstance(apis, HttpApiServer) else None
         self.platform_api = Starlette(
             routes=[
                 Route("/_lambdamaker/health", self.health),
@@ -506,6 +511,8 @@ class GatewayApp:
         if kind == "http":
             if scope["path"].startswith("/_lambdamaker/"):
                 await self.platform_api(scope, receive, send)
+            elif self.http_apis is not None and http_api_claims(scope):
+                await self.http_apis(scope, receive, send)
             else:
                 await self.aws(scope, receive, send)
         elif kind == "lifespan":

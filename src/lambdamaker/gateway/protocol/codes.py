@@ -72,6 +72,11 @@ _SERVICE_OVERRIDES: dict[str, dict[str, tuple[str, int] | bool]] = {
     "sns": {"malformed": ("InvalidParameter", 400)},
     # CloudWatch Logs reports model constraint violations as InvalidParameterException.
     "logs": {"validation": ("InvalidParameterException", 400)},
+    # API Gateway answers every malformed or invalid request with BadRequestException.
+    "apigatewayv2": {
+        "validation": ("BadRequestException", 400),
+        "malformed": ("BadRequestException", 400),
+    },
 }
 
 

@@ -1,0 +1,84 @@
+"""What the HTTP API operations share: errors, ids, documents, paging."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import string
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from lambdamaker.errors import ServiceError
+from lambdamaker.services.apigatewayv2 import tables as t
+from lambdamaker.services.base import RequestContext
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+class BadRequestError(ServiceError):
+    code = "BadRequestException"
+    status = 400
+
+
+class NotFoundError(ServiceError):
+    code = "NotFoundException"
+    status = 404
+
+
+class ConflictError(ServiceError):
+    code = "ConflictException"
+    status = 409
+
+
+def new_id(length: int = 7) -> str:
+    """API ids are 10 characters, route/integration ids 7, as AWS makes them."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def not_found(kind: str, ident: str) -> NotFoundError:
+    return NotFoundError(f"Invalid {kind} identifier specified {ident}", ResourceType=kind)
+
+
+def dump(document: dict[str, Any]) -> str:
+    return json.dumps(document, separators=(",", ":"), default=str)
+
+
+def load(text: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads(text)
+    return value
+
+
+def pick(params: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The members of ``params`` named in ``names`` that the caller gave."""
+    return {name: params[name] for name in names if params.get(name) is not None}
+
+
+def require_api(conn: Connection, ctx: RequestContext, api_id: str) -> Any:
+    """The API's row, if it belongs to the caller's account and region."""
+    row = conn.execute(
+        sa.select(t.apis).where(
+            t.apis.c.api_id == api_id,
+            t.apis.c.account == ctx.account_id,
+            t.apis.c.region == ctx.region,
+        )
+    ).first()
+    if row is None:
+        raise not_found("API", api_id)
+    return row
+
+
+def page(items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+    """``Items`` and ``NextToken`` (an offset) for the Get* list operations."""
+    try:
+        start = int(params.get("NextToken") or 0)
+        size = int(params.get("MaxResults") or 0) or len(items) or 1
+    except ValueError as exc:
+        raise BadRequestError("Invalid pagination parameters") from exc
+    if start < 0 or size < 1:
+        raise BadRequestError("Invalid pagination parameters")
+    out: dict[str, Any] = {"Items": items[start : start + size]}
+    if start + size < len(items):
+        out["NextToken"] = str(start + size)
+    return out
