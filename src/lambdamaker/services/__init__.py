@@ -21,6 +21,7 @@ PROVIDERS: dict[str, str] = {
     "scheduler": "lambdamaker.services.scheduler:SchedulerProvider",
     "apigatewayv2": "lambdamaker.services.apigatewayv2:ApiGatewayV2Provider",
     "kinesis": "lambdamaker.services.kinesis:KinesisProvider",
+    "dynamodb": "lambdamaker.services.dynamodb:DynamoDBProvider",
 }
 
 

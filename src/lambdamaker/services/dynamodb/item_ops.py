@@ -1,0 +1,197 @@
+"""Item operations: PutItem, GetItem, DeleteItem, BatchGetItem, BatchWriteItem.
+
+Invariants: every item written passed ``values.check_item`` and the key checks of ``common``,
+and is at most 400 KB; a batch is one transaction here (all or nothing, ``Unprocessed*`` always
+empty). A ConditionExpression is evaluated against the stored item inside the write's
+transaction, so check and write are atomic. The legacy ``Expected`` is still refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from lambdamaker.engines.tables import project as project_paths
+from lambdamaker.services.base import RequestContext
+from lambdamaker.services.dynamodb import item_store
+from lambdamaker.services.dynamodb.capacity import Meter, read_units, write_units
+from lambdamaker.services.dynamodb.common import DynamoDBBase, Table, item_key, request_key
+from lambdamaker.services.dynamodb.errors import not_supported, validation
+from lambdamaker.services.dynamodb.expressions import RequestExpressions
+from lambdamaker.services.dynamodb.values import (
+    MAX_ITEM_BYTES,
+    Item,
+    check_item,
+    item_size,
+)
+
+_CONDITIONS = ("Expected", "ConditionalOperator")
+MAX_BATCH_WRITES = 25
+MAX_BATCH_GETS = 100
+
+
+def refuse(params: dict[str, Any], names: tuple[str, ...]) -> None:
+    for name in names:
+        if params.get(name):
+            raise not_supported(name)
+
+
+def check_return_values(params: dict[str, Any]) -> bool:
+    """True when the caller asked for the old item."""
+    value = params.get("ReturnValues") or "NONE"
+    if value not in ("NONE", "ALL_OLD"):
+        raise validation("ReturnValues can only be ALL_OLD or NONE")
+    return bool(value == "ALL_OLD")
+
+
+def project(item: Item, names: list[str] | None) -> Item:
+    """Legacy ``AttributesToGet``: the top-level attributes named."""
+    if not names:
+        return item
+    return {k: v for k, v in item.items() if k in names}
+
+
+def select(item: Item, params: dict[str, Any], expressions: RequestExpressions) -> Item:
+    """The item as returned: ProjectionExpression, else AttributesToGet, else whole."""
+    if expressions.projection is not None:
+        return project_paths(item, expressions.projection)
+    return project(item, params.get("AttributesToGet"))
+
+
+class ItemOperations(DynamoDBBase):
+    def _write(
+        self,
+        conn: Connection,
+        table: Table,
+        raw: Item,
+        meter: Meter,
+        check: Callable[[Item | None], None] | None = None,
+    ) -> Item | None:
+        item = check_item(raw)
+        key = item_key(table, item)
+        size = item_size(item)
+        if size > MAX_ITEM_BYTES:
+            raise validation("Item size has exceeded the maximum allowed size")
+        old = item_store.get_item(conn, table, key)
+        if check is not None:
+            check(old)
+        item_store.put_item(conn, table, key, item, size)
+        old_size = 0 if old is None else item_size(old)
+        meter.add_write(table.name, write_units(max(size, old_size)))
+        return old
+
+    def _delete(
+        self,
+        conn: Connection,
+        table: Table,
+        raw_key: Item,
+        meter: Meter,
+        check: Callable[[Item | None], None] | None = None,
+    ) -> Item | None:
+        key = request_key(table, check_item(raw_key))
+        old = item_store.get_item(conn, table, key)
+        if check is not None:
+            check(old)
+        if old is not None:
+            item_store.delete_item(conn, table, key)
+        meter.add_write(table.name, write_units(0 if old is None else item_size(old)))
+        return old
+
+    def put_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        refuse(params, _CONDITIONS)
+        want_old = check_return_values(params)
+        expressions = RequestExpressions(params)
+        meter = Meter(params)
+        with self.platform.store.begin() as conn:
+            table = self.get_table(conn, ctx.account_id, params["TableName"])
+            old = self._write(
+                conn, table, params["Item"], meter, lambda old: expressions.check(old, params)
+            )
+        out = {"Attributes": old} if want_old and old is not None else {}
+        return meter.single(out, table.name)
+
+    def get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        expressions = RequestExpressions(params)
+        with self.platform.store.read() as conn:
+            table = self.get_table(conn, ctx.account_id, params["TableName"])
+            key = request_key(table, check_item(params["Key"]))
+            item = item_store.get_item(conn, table, key)
+        meter = Meter(params)
+        size = 0 if item is None else item_size(item)
+        meter.add_read(table.name, read_units(size, bool(params.get("ConsistentRead"))))
+        if item is None:
+            return meter.single({}, table.name)
+        return meter.single({"Item": select(item, params, expressions)}, table.name)
+
+    def delete_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        refuse(params, _CONDITIONS)
+        want_old = check_return_values(params)
+        expressions = RequestExpressions(params)
+        meter = Meter(params)
+        with self.platform.store.begin() as conn:
+            table = self.get_table(conn, ctx.account_id, params["TableName"])
+            old = self._delete(
+                conn, table, params["Key"], meter, lambda old: expressions.check(old, params)
+            )
+        out = {"Attributes": old} if want_old and old is not None else {}
+        return meter.single(out, table.name)
+
+    def batch_write_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        requests: dict[str, list[dict[str, Any]]] = params["RequestItems"]
+        total = sum(len(r) for r in requests.values())
+        if total > MAX_BATCH_WRITES:
+            raise validation("Too many items requested for the BatchWriteItem call")
+        if total == 0:
+            raise validation("The batch write request list for a table cannot be null or empty")
+        meter = Meter(params)
+        with self.platform.store.begin() as conn:
+            for name, writes in requests.items():
+                table = self.get_table(conn, ctx.account_id, name)
+                seen: set[tuple[bytes, bytes]] = set()
+                for write in writes:
+                    put, delete = write.get("PutRequest"), write.get("DeleteRequest")
+                    if put is not None and delete is None:
+                        stored = item_key(table, check_item(put["Item"]))
+                    elif delete is not None and put is None:
+                        stored = request_key(table, check_item(delete["Key"]))
+                    else:
+                        raise validation(
+                            "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+                        )
+                    if (stored.hash, stored.range) in seen:
+                        raise validation("Provided list of item keys contains duplicates")
+                    seen.add((stored.hash, stored.range))
+                    if put is not None:
+                        self._write(conn, table, put["Item"], meter)
+                    elif delete is not None:
+                        self._delete(conn, table, delete["Key"], meter)
+        return meter.many({"UnprocessedItems": {}}, list(requests))
+
+    def batch_get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        requests: dict[str, dict[str, Any]] = params["RequestItems"]
+        total = sum(len(r["Keys"]) for r in requests.values())
+        if total > MAX_BATCH_GETS:
+            raise validation("Too many items requested for the BatchGetItem call")
+        responses: dict[str, list[Item]] = {}
+        meter = Meter(params)
+        with self.platform.store.read() as conn:
+            for name, request in requests.items():
+                expressions = RequestExpressions(request)
+                table = self.get_table(conn, ctx.account_id, name)
+                seen: set[tuple[bytes, bytes]] = set()
+                found: list[Item] = []
+                for raw in request["Keys"]:
+                    key = request_key(table, check_item(raw))
+                    if (key.hash, key.range) in seen:
+                        raise validation("Provided list of item keys contains duplicates")
+                    seen.add((key.hash, key.range))
+                    item = item_store.get_item(conn, table, key)
+                    size = 0 if item is None else item_size(item)
+                    consistent = bool(request.get("ConsistentRead"))
+                    meter.add_read(name, read_units(size, consistent))
+                    if item is not None:
+                        found.append(select(item, request, expressions))
+                responses[name] = found
+        return meter.many({"Responses": responses, "UnprocessedKeys": {}}, list(requests))

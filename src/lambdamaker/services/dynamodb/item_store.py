@@ -1,0 +1,61 @@
+"""Item rows: read, upsert and delete one item by its stored key, in the caller's transaction.
+
+Invariants: an upsert replaces the whole item (DynamoDB's PutItem); the row's ``bucket`` and
+``size`` always match its key and item. Statements are built once (``sa.bindparam``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from lambdamaker.services.dynamodb.common import StoredKey, Table
+from lambdamaker.services.dynamodb.tables import ddb_items
+from lambdamaker.services.dynamodb.values import Item, dumps, loads
+
+_WHERE_KEY = sa.and_(
+    ddb_items.c.table_id == sa.bindparam("t"),
+    ddb_items.c.hash == sa.bindparam("h"),
+    ddb_items.c.range == sa.bindparam("r"),
+)
+_GET = sa.select(ddb_items.c.item).where(_WHERE_KEY)
+_DELETE = sa.delete(ddb_items).where(_WHERE_KEY)
+
+
+def _upsert(dialect: str) -> sa.Insert:
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = maker(ddb_items).values(
+        table_id=sa.bindparam("t"),
+        hash=sa.bindparam("h"),
+        range=sa.bindparam("r"),
+        bucket=sa.bindparam("b"),
+        item=sa.bindparam("item"),
+        size=sa.bindparam("size"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[ddb_items.c.table_id, ddb_items.c.hash, ddb_items.c.range],
+        set_={"item": stmt.excluded.item, "size": stmt.excluded.size},
+    )
+
+
+_UPSERTS = {"postgresql": _upsert("postgresql"), "sqlite": _upsert("sqlite")}
+
+
+def _params(table: Table, key: StoredKey) -> dict[str, object]:
+    return {"t": table.id, "h": key.hash, "r": key.range}
+
+
+def get_item(conn: Connection, table: Table, key: StoredKey) -> Item | None:
+    text = conn.execute(_GET, _params(table, key)).scalar()
+    return None if text is None else loads(text)
+
+
+def put_item(conn: Connection, table: Table, key: StoredKey, item: Item, size: int) -> None:
+    values = _params(table, key) | {"b": key.bucket, "item": dumps(item), "size": size}
+    conn.execute(_UPSERTS[conn.dialect.name], values)
+
+
+def delete_item(conn: Connection, table: Table, key: StoredKey) -> None:
+    conn.execute(_DELETE, _params(table, key))

@@ -1,0 +1,32 @@
+"""``DynamoDBProvider``: Amazon DynamoDB (json 1.0 protocol, ``DynamoDB_20120810``).
+
+Tables and items live in the store (``tables``): every acknowledged write is committed. Keys are
+stored in a sort-preserving encoding (``keys``) so Query and Scan pages are index range scans.
+
+Supported: CreateTable (GSIs and LSIs are validated and described, not yet maintained),
+DescribeTable, ListTables, DeleteTable, UpdateTable (billing mode, throughput, deletion
+protection), UpdateTimeToLive / DescribeTimeToLive (stored; nothing expires yet), PutItem,
+GetItem, DeleteItem (ReturnValues NONE / ALL_OLD), UpdateItem (UpdateExpression or the legacy
+AttributeUpdates, all ReturnValues), ReturnConsumedCapacity, BatchGetItem, BatchWriteItem (one
+transaction, nothing unprocessed), Scan (Limit, ExclusiveStartKey, parallel segments) and
+Query (KeyConditionExpression or the legacy ``KeyConditions``). Expressions come from the
+tables engine (``expressions``): ConditionExpression on PutItem / DeleteItem / UpdateItem,
+FilterExpression on Query / Scan, ProjectionExpression on GetItem / BatchGetItem / Query /
+Scan. Not yet: the legacy Expected / QueryFilter / ScanFilter (refused with
+ValidationException), index reads, streams, transactions, TTL expiry, tags, backups.
+"""
+
+from __future__ import annotations
+
+from lambdamaker.services.dynamodb.item_ops import ItemOperations
+from lambdamaker.services.dynamodb.read_ops import ReadOperations
+from lambdamaker.services.dynamodb.table_ops import TableOperations
+from lambdamaker.services.dynamodb.tables import MIGRATIONS
+from lambdamaker.services.dynamodb.update_ops import UpdateOperations
+
+
+class DynamoDBProvider(TableOperations, ItemOperations, UpdateOperations, ReadOperations):
+    service = "dynamodb"
+    migrations = MIGRATIONS
+    # DescribeTable counts the items (a range scan), so it runs in a worker thread.
+    inline_operations = frozenset({"ListTables", "DescribeTimeToLive"})

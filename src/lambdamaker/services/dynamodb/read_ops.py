@@ -1,0 +1,285 @@
+"""Scan and Query (legacy ``KeyConditions``): paged reads of a table's items.
+
+Invariants:
+
+- A Scan walks ``(bucket, hash, range)`` order and a Query one partition's ``range`` order
+  (``keys`` makes that DynamoDB's sort-key order), both index range scans. A page ends after
+  ``Limit`` items or once 1 MB has been read; ``LastEvaluatedKey`` is then the last item's key,
+  and ``ExclusiveStartKey`` resumes strictly after it, so pages never repeat or skip items.
+- Parallel Scan segment ``i`` of ``n`` owns a contiguous bucket range (``tables``); segments
+  partition the table.
+- A KeyConditionExpression is parsed by the tables engine and mapped onto the legacy
+  ``KeyConditions`` path, so both share one range-scan implementation. A FilterExpression runs
+  after ``Limit`` items were read (``ScannedCount`` counts them, ``Count`` the survivors), and
+  projection applies last, as in DynamoDB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from lambdamaker.engines.tables import KeyCondition, parse_key_condition
+from lambdamaker.errors import ServiceError
+from lambdamaker.services.base import RequestContext
+from lambdamaker.services.dynamodb.capacity import Meter, read_units
+from lambdamaker.services.dynamodb.common import (
+    BUCKETS,
+    DynamoDBBase,
+    StoredKey,
+    Table,
+    key_of,
+    request_key,
+)
+from lambdamaker.services.dynamodb.errors import invalid, validation
+from lambdamaker.services.dynamodb.expressions import RequestExpressions
+from lambdamaker.services.dynamodb.item_ops import refuse, select
+from lambdamaker.services.dynamodb.keys import encode_key
+from lambdamaker.services.dynamodb.tables import ddb_items
+from lambdamaker.services.dynamodb.values import Item, check_item, check_value, loads
+
+MAX_PAGE_BYTES = 1024 * 1024
+_LEGACY_FILTERS = ("ScanFilter", "QueryFilter", "ConditionalOperator")
+_OPERATORS = {
+    "=": "EQ",
+    "<": "LT",
+    "<=": "LE",
+    ">": "GT",
+    ">=": "GE",
+    "BETWEEN": "BETWEEN",
+    "begins_with": "BEGINS_WITH",
+}
+_ARGUMENTS = {"EQ": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1, "BEGINS_WITH": 1, "BETWEEN": 2}
+
+
+def _start_key(table: Table, params: dict[str, Any]) -> StoredKey | None:
+    raw = params.get("ExclusiveStartKey")
+    if not raw:
+        return None
+    try:
+        return request_key(table, check_item(raw))
+    except ServiceError as e:
+        raise validation(f"The provided starting key is invalid: {e}") from None
+
+
+def _select_mode(params: dict[str, Any]) -> str:
+    chosen = [p for p in ("AttributesToGet", "ProjectionExpression") if params.get(p) is not None]
+    mode = params.get("Select") or ("SPECIFIC_ATTRIBUTES" if chosen else "ALL_ATTRIBUTES")
+    if mode == "ALL_PROJECTED_ATTRIBUTES":
+        raise validation(
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+        )
+    if mode == "SPECIFIC_ATTRIBUTES" and not chosen:
+        raise validation(
+            "Select type SPECIFIC_ATTRIBUTES requires AttributesToGet or ProjectionExpression"
+        )
+    if mode in ("ALL_ATTRIBUTES", "COUNT") and chosen:
+        raise validation(f"Cannot specify the {chosen[0]} when choosing to get {mode}")
+    return str(mode)
+
+
+def _page(
+    table: Table,
+    rows: Iterable[Any],
+    params: dict[str, Any],
+    mode: str,
+    expressions: RequestExpressions,
+) -> dict[str, Any]:
+    limit = params.get("Limit")
+    items: list[Item] = []
+    scanned = 0
+    count = 0
+    read = 0
+    last: Item | None = None
+    for row in rows:
+        item = loads(row.item)
+        scanned += 1
+        read += row.size
+        if expressions.keep(item):
+            count += 1
+            if mode != "COUNT":
+                items.append(select(item, params, expressions))
+        if (limit is not None and scanned >= limit) or read >= MAX_PAGE_BYTES:
+            last = key_of(table, item)
+            break
+    out: dict[str, Any] = {"Count": count, "ScannedCount": scanned}
+    meter = Meter(params)
+    meter.add_read(table.name, read_units(read, bool(params.get("ConsistentRead"))))
+    meter.single(out, table.name)
+    if mode != "COUNT":
+        out["Items"] = items
+    if last is not None:
+        out["LastEvaluatedKey"] = last
+    return out
+
+
+def _successor(prefix: bytes) -> bytes | None:
+    """The smallest byte string greater than every string starting with ``prefix``."""
+    trimmed = prefix.rstrip(b"\xff")
+    if not trimmed:
+        return None
+    return trimmed[:-1] + bytes([trimmed[-1] + 1])
+
+
+class ReadOperations(DynamoDBBase):
+    def scan(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        refuse(params, _LEGACY_FILTERS)
+        expressions = RequestExpressions(params)
+        mode = _select_mode(params)
+        segment, total = params.get("Segment"), params.get("TotalSegments")
+        if segment is not None and total is None:
+            raise validation(
+                "The TotalSegments parameter is required but was not present in the request "
+                "when Segment parameter is present"
+            )
+        if total is not None and segment is None:
+            raise validation(
+                "The Segment parameter is required but was not present in the request when "
+                "parameter TotalSegments is present"
+            )
+        if segment is not None and segment >= total:
+            raise validation(
+                "The Segment parameter is zero-based and must be less than parameter "
+                f"TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+            )
+        c = ddb_items.c
+        with self.platform.store.read() as conn:
+            table = self.get_table(conn, ctx.account_id, params["TableName"])
+            start = _start_key(table, params)
+            query = sa.select(c.item, c.size).where(c.table_id == table.id)
+            if segment is not None:
+                low, high = segment * BUCKETS // total, (segment + 1) * BUCKETS // total
+                query = query.where(c.bucket >= low, c.bucket < high)
+                if start is not None and not low <= start.bucket < high:
+                    raise validation(
+                        "The provided Exclusive start key does not map to the provided segment"
+                    )
+            if start is not None:
+                query = query.where(
+                    sa.tuple_(c.bucket, c.hash, c.range)
+                    > sa.tuple_(
+                        sa.literal(start.bucket),
+                        sa.literal(start.hash, sa.LargeBinary),
+                        sa.literal(start.range, sa.LargeBinary),
+                    )
+                )
+            query = query.order_by(c.bucket, c.hash, c.range)
+            if params.get("Limit") is not None:
+                query = query.limit(params["Limit"])
+            return _page(table, conn.execute(query), params, mode, expressions)
+
+    def query(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        refuse(params, (*_LEGACY_FILTERS, "IndexName"))
+        expressions = RequestExpressions(params, defer_finish=True)
+        key_expression = params.get("KeyConditionExpression")
+        conditions: dict[str, Any] = params.get("KeyConditions") or {}
+        if not conditions and key_expression is None:
+            raise validation(
+                "Either the KeyConditions or KeyConditionExpression parameter must be specified "
+                "in the request."
+            )
+        if key_expression is None:
+            expressions.finish()
+        mode = _select_mode(params)
+        forward = params.get("ScanIndexForward", True)
+        c = ddb_items.c
+        with self.platform.store.read() as conn:
+            table = self.get_table(conn, ctx.account_id, params["TableName"])
+            schema = table.key_schema
+            (hash_name, hash_type), rest = schema[0], schema[1:]
+            if key_expression is not None:
+                conditions = self._expression_conditions(key_expression, schema, expressions)
+            for name in conditions:
+                if name not in dict(schema):
+                    raise validation("Query condition missed key schema element")
+            if hash_name not in conditions:
+                raise validation(f"Query condition missed key schema element: {hash_name}")
+            hash_op, (hash_value,) = self._condition(conditions[hash_name], hash_type)
+            if hash_op != "EQ":
+                raise validation("Query key condition not supported")
+            query = sa.select(c.item, c.size).where(
+                c.table_id == table.id, c.hash == encode_key(hash_type, hash_value)
+            )
+            if rest and rest[0][0] in conditions:
+                query = query.where(*self._range_clauses(conditions[rest[0][0]], rest[0][1]))
+            start = _start_key(table, params)
+            if start is not None:
+                after = sa.literal(start.range, sa.LargeBinary)
+                query = query.where(c.range > after if forward else c.range < after)
+            query = query.order_by(c.range if forward else c.range.desc())
+            if params.get("Limit") is not None:
+                query = query.limit(params["Limit"])
+            return _page(table, conn.execute(query), params, mode, expressions)
+
+    @staticmethod
+    def _expression_conditions(
+        text: str, schema: list[tuple[str, str]], expressions: RequestExpressions
+    ) -> dict[str, Any]:
+        """A KeyConditionExpression as the equivalent legacy ``KeyConditions``."""
+        range_name = schema[1][0] if len(schema) > 1 else None
+        keys = parse_key_condition(text, expressions.attrs, schema[0][0], range_name)
+        expressions.finish()
+        found: list[KeyCondition] = [keys.hash] if keys.range is None else [keys.hash, keys.range]
+        types = dict(schema)
+        out: dict[str, Any] = {}
+        for condition in found:
+            if condition.op == "begins_with" and types[condition.name] == "N":
+                raise validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or "
+                    "function; operator or function: begins_with, operand type: N"
+                )
+            out[condition.name] = {
+                "ComparisonOperator": _OPERATORS[condition.op],
+                "AttributeValueList": list(condition.values),
+            }
+        return out
+
+    @staticmethod
+    def _condition(condition: dict[str, Any], type_: str) -> tuple[str, list[Any]]:
+        op = condition["ComparisonOperator"]
+        if op not in _ARGUMENTS:
+            raise validation("Attempted conditional constraint is not an indexable operation")
+        args = condition.get("AttributeValueList") or []
+        if len(args) != _ARGUMENTS[op]:
+            raise invalid(f"Invalid number of argument(s) for the {op} ComparisonOperator")
+        values = []
+        for arg in args:
+            checked = check_value(arg)
+            ((actual, inner),) = checked.items()
+            if actual != type_:
+                raise invalid("Condition parameter type does not match schema type")
+            values.append(inner)
+        return op, values
+
+    def _range_clauses(self, condition: dict[str, Any], type_: str) -> list[Any]:
+        op, values = self._condition(condition, type_)
+        rng = ddb_items.c.range
+        encoded = [sa.literal(encode_key(type_, v), sa.LargeBinary) for v in values]
+        if op == "EQ":
+            return [rng == encoded[0]]
+        if op == "LT":
+            return [rng < encoded[0]]
+        if op == "LE":
+            return [rng <= encoded[0]]
+        if op == "GT":
+            return [rng > encoded[0]]
+        if op == "GE":
+            return [rng >= encoded[0]]
+        if op == "BETWEEN":
+            low, high = (encode_key(type_, v) for v in values)
+            if low > high:
+                raise validation(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound "
+                    "to be greater than or equal to lower bound"
+                )
+            return [rng >= encoded[0], rng <= encoded[1]]
+        if type_ == "N":
+            raise invalid("Invalid KeyConditions: BEGINS_WITH is not supported for type N")
+        prefix = encode_key(type_, values[0])
+        clauses = [rng >= sa.literal(prefix, sa.LargeBinary)]
+        upper = _successor(prefix)
+        if upper is not None:
+            clauses.append(rng < sa.literal(upper, sa.LargeBinary))
+        return clauses
