@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
+from ddb_support import error_of as _error
 
 from lambdamaker.testing import ServerProcess
-
-
-@pytest.fixture()
-def ddb(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("dynamodb")
 
 
 @pytest.fixture()
@@ -42,11 +37,6 @@ def resource_table(lm_server: ServerProcess, table: str) -> Any:
         aws_secret_access_key=secret,
     )
     return resource.Table(table)
-
-
-def _error(e: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = e.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 KEY = {"pk": {"S": "a"}}

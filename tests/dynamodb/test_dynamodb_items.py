@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from ddb_support import error_of as _error
 
 from lambdamaker.testing import ServerProcess
-
-
-@pytest.fixture()
-def ddb(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("dynamodb")
 
 
 @pytest.fixture()
@@ -29,11 +24,6 @@ def table(ddb: Any) -> str:
         BillingMode="PAY_PER_REQUEST",
     )
     return name
-
-
-def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = excinfo.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def test_put_then_get_returns_every_type(ddb: Any, table: str) -> None:

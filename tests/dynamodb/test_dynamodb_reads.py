@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-@pytest.fixture()
-def ddb(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("dynamodb")
 
 
 @pytest.fixture()

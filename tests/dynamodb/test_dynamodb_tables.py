@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-@pytest.fixture()
-def ddb(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("dynamodb")
+from ddb_support import error_of as _error
 
 
 def _name() -> str:
@@ -29,11 +24,6 @@ def _create(ddb: Any, name: str, **extra: Any) -> dict[str, Any]:
     args.update(extra)
     result: dict[str, Any] = ddb.create_table(**args)["TableDescription"]
     return result
-
-
-def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = excinfo.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def test_create_table_is_active_at_once_and_described(ddb: Any) -> None:
