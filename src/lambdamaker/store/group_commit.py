@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -58,6 +59,17 @@ class _Waiter(Generic[T]):
         self.error: BaseException | None = None
 
 
+class _LoopBatch:
+    """The callers of one event loop waiting to be handed to a worker thread."""
+
+    __slots__ = ("flushing", "pending", "task")
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self.flushing = False
+        self.task: asyncio.Task[None] | None = None
+
+
 class GroupCommitter:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -65,9 +77,11 @@ class GroupCommitter:
         self._waiting: list[_Waiter[Any]] = []
         self._leading = False
         # Callers on the event loop (``run_async``); touched only from the loop's thread.
-        self._loop_pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
-        self._loop_flushing = False
-        self._flush_task: asyncio.Task[None] | None = None
+        # Each event loop batches its own callers (the server has one loop; in-process callers
+        # may run others in other threads): a batch's futures belong to the loop that awaits them.
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBatch] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def pending(self) -> int:
         """Works waiting for a transaction (not counting those of the group being committed)."""
@@ -103,16 +117,20 @@ class GroupCommitter:
         """``run`` for a caller on the event loop (see the module's invariants)."""
         loop = asyncio.get_running_loop()
         done: asyncio.Future[T] = loop.create_future()
-        self._loop_pending.append((work, done))
-        if not self._loop_flushing:
-            self._loop_flushing = True
-            self._flush_task = loop.create_task(self._flush_loop_pending())
+        with self._lock:
+            state = self._loops.get(loop)
+            if state is None:
+                state = self._loops[loop] = _LoopBatch()
+        state.pending.append((work, done))
+        if not state.flushing:
+            state.flushing = True
+            state.task = loop.create_task(self._flush_loop_pending(state))
         return await done
 
-    async def _flush_loop_pending(self) -> None:
+    async def _flush_loop_pending(self, state: _LoopBatch) -> None:
         try:
-            while self._loop_pending:
-                batch, self._loop_pending = self._loop_pending, []
+            while state.pending:
+                batch, state.pending = state.pending, []
                 try:
                     waiters = await anyio.to_thread.run_sync(
                         self._run_all, [work for work, _ in batch]
@@ -123,9 +141,9 @@ class GroupCommitter:
                             done.set_exception(exc)
                     continue
                 except BaseException:  # cancelled (shutdown): nobody will hear of these works
-                    for _, done in [*batch, *self._loop_pending]:
+                    for _, done in [*batch, *state.pending]:
                         done.cancel()
-                    self._loop_pending = []
+                    state.pending = []
                     raise
                 for (_, done), waiter in zip(batch, waiters, strict=True):
                     if done.done():  # the caller went away (its request was cancelled)
@@ -135,7 +153,7 @@ class GroupCommitter:
                     else:
                         done.set_result(waiter.result)
         finally:
-            self._loop_flushing = False
+            state.flushing = False
 
     def _commit_group(self) -> None:
         with self._lock:
