@@ -69,6 +69,21 @@ def require_api(conn: Connection, ctx: RequestContext, api_id: str) -> Any:
     return row
 
 
+def child(conn: Connection, table: sa.Table, kind: str, api_id: str, ident: str) -> Any:
+    """The row of an API's route, integration or stage (``table`` is keyed by (api_id, id)),
+    or ``NotFoundException`` naming ``kind``."""
+    key = list(table.primary_key.columns)[1]
+    row = conn.execute(sa.select(table).where(table.c.api_id == api_id, key == ident)).first()
+    if row is None:
+        raise not_found(kind, ident)
+    return row
+
+
+def children(conn: Connection, table: sa.Table, api_id: str, order: sa.Column[Any]) -> list[Any]:
+    """All routes, integrations or stages of an API, ordered by ``order``."""
+    return list(conn.execute(sa.select(table).where(table.c.api_id == api_id).order_by(order)))
+
+
 def page(items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
     """``Items`` and ``NextToken`` (an offset) for the Get* list operations."""
     try:

@@ -17,6 +17,8 @@ from lambdamaker.services.apigatewayv2 import tables as t
 from lambdamaker.services.apigatewayv2.common import (
     BadRequestError,
     ConflictError,
+    child,
+    children,
     dump,
     load,
     new_id,
@@ -108,24 +110,14 @@ class RouteOperations(Provider):
         api_id, route_id = params["ApiId"], params["RouteId"]
         with self.platform.store.read() as conn:
             require_api(conn, ctx, api_id)
-            row = conn.execute(
-                sa.select(t.routes).where(
-                    t.routes.c.api_id == api_id, t.routes.c.route_id == route_id
-                )
-            ).first()
-        if row is None:
-            raise not_found("Route", route_id)
+            row = child(conn, t.routes, "Route", api_id, route_id)
         return {"RouteId": row.route_id, **load(row.document)}
 
     def get_routes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
         with self.platform.store.read() as conn:
             require_api(conn, ctx, api_id)
-            rows = conn.execute(
-                sa.select(t.routes)
-                .where(t.routes.c.api_id == api_id)
-                .order_by(t.routes.c.route_key)
-            ).all()
+            rows = children(conn, t.routes, api_id, t.routes.c.route_key)
         return page([{"RouteId": r.route_id, **load(r.document)} for r in rows], params)
 
     def update_route(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -133,13 +125,7 @@ class RouteOperations(Provider):
         changes = pick(params, _ROUTE_ECHOED)
         with self.platform.store.begin() as conn:
             require_api(conn, ctx, api_id)
-            row = conn.execute(
-                sa.select(t.routes).where(
-                    t.routes.c.api_id == api_id, t.routes.c.route_id == route_id
-                )
-            ).first()
-            if row is None:
-                raise not_found("Route", route_id)
+            row = child(conn, t.routes, "Route", api_id, route_id)
             if changes.get("Target") is not None:
                 self._check_target(conn, api_id, changes["Target"])
             key = row.route_key
@@ -206,24 +192,14 @@ class RouteOperations(Provider):
         api_id, ident = params["ApiId"], params["IntegrationId"]
         with self.platform.store.read() as conn:
             require_api(conn, ctx, api_id)
-            row = conn.execute(
-                sa.select(t.integrations).where(
-                    t.integrations.c.api_id == api_id, t.integrations.c.integration_id == ident
-                )
-            ).first()
-        if row is None:
-            raise not_found("Integration", ident)
+            row = child(conn, t.integrations, "Integration", api_id, ident)
         return {"IntegrationId": row.integration_id, **load(row.document)}
 
     def get_integrations(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
         with self.platform.store.read() as conn:
             require_api(conn, ctx, api_id)
-            rows = conn.execute(
-                sa.select(t.integrations)
-                .where(t.integrations.c.api_id == api_id)
-                .order_by(t.integrations.c.integration_id)
-            ).all()
+            rows = children(conn, t.integrations, api_id, t.integrations.c.integration_id)
         items = [{"IntegrationId": r.integration_id, **load(r.document)} for r in rows]
         return page(items, params)
 
@@ -235,13 +211,7 @@ class RouteOperations(Provider):
             raise BadRequestError(f"Invalid PayloadFormatVersion {version}: must be 1.0 or 2.0")
         with self.platform.store.begin() as conn:
             require_api(conn, ctx, api_id)
-            row = conn.execute(
-                sa.select(t.integrations).where(
-                    t.integrations.c.api_id == api_id, t.integrations.c.integration_id == ident
-                )
-            ).first()
-            if row is None:
-                raise not_found("Integration", ident)
+            row = child(conn, t.integrations, "Integration", api_id, ident)
             doc = {**load(row.document), **changes}
             conn.execute(
                 sa.update(t.integrations)

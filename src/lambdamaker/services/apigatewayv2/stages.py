@@ -18,6 +18,8 @@ from lambdamaker.services.apigatewayv2 import tables as t
 from lambdamaker.services.apigatewayv2.common import (
     BadRequestError,
     ConflictError,
+    child,
+    children,
     dump,
     load,
     not_found,
@@ -94,12 +96,7 @@ class StageOperations(Provider):
         return _shape(row)
 
     def _row(self, conn: Any, api_id: str, name: str) -> Any:
-        row = conn.execute(
-            sa.select(t.stages).where(t.stages.c.api_id == api_id, t.stages.c.stage_name == name)
-        ).first()
-        if row is None:
-            raise not_found("Stage", name)
-        return row
+        return child(conn, t.stages, "Stage", api_id, name)
 
     def get_stage(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.read() as conn:
@@ -111,11 +108,7 @@ class StageOperations(Provider):
         api_id = params["ApiId"]
         with self.platform.store.read() as conn:
             require_api(conn, ctx, api_id)
-            rows = conn.execute(
-                sa.select(t.stages)
-                .where(t.stages.c.api_id == api_id)
-                .order_by(t.stages.c.stage_name)
-            ).all()
+            rows = children(conn, t.stages, api_id, t.stages.c.stage_name)
         return page([_shape(r) for r in rows], params)
 
     def update_stage(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
