@@ -77,7 +77,7 @@ class ItemOperations(DynamoDBBase):
         old = item_store.get_item(conn, table, key)
         if check is not None:
             check(old)
-        item_store.put_item(conn, table, key, item, size)
+        item_store.put_item(conn, table, key, item, size, old)
         old_size = 0 if old is None else item_size(old)
         meter.add_write(table.name, write_units(max(size, old_size)))
         return old
@@ -95,7 +95,7 @@ class ItemOperations(DynamoDBBase):
         if check is not None:
             check(old)
         if old is not None:
-            item_store.delete_item(conn, table, key)
+            item_store.delete_item(conn, table, key, old)
         meter.add_write(table.name, write_units(0 if old is None else item_size(old)))
         return old
 

@@ -2,6 +2,11 @@
 
 Invariants: an upsert replaces the whole item (DynamoDB's PutItem); the row's ``bucket`` and
 ``size`` always match its key and item. Statements are built once (``sa.bindparam``).
+
+Every write of an item (put, update, delete, batch, transaction, TTL expiry) goes through
+``put_item`` / ``delete_item`` with the item as it was before, so ``changes.after_write`` sees
+each change exactly once, in the same transaction: secondary indexes and the table's stream can
+never disagree with the items.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from lambdamaker.services.dynamodb import changes
 from lambdamaker.services.dynamodb.common import StoredKey, Table
 from lambdamaker.services.dynamodb.tables import ddb_items
 from lambdamaker.services.dynamodb.values import Item, dumps, loads
@@ -52,10 +58,29 @@ def get_item(conn: Connection, table: Table, key: StoredKey) -> Item | None:
     return None if text is None else loads(text)
 
 
-def put_item(conn: Connection, table: Table, key: StoredKey, item: Item, size: int) -> None:
+def put_item(
+    conn: Connection,
+    table: Table,
+    key: StoredKey,
+    item: Item,
+    size: int,
+    old: Item | None,
+    identity: dict[str, str] | None = None,
+) -> None:
+    """Store ``item`` (replacing ``old``, the stored item or None, as read in this transaction)."""
     values = _params(table, key) | {"b": key.bucket, "item": dumps(item), "size": size}
     conn.execute(_UPSERTS[conn.dialect.name], values)
+    changes.after_write(conn, table, key, old, item, identity)
 
 
-def delete_item(conn: Connection, table: Table, key: StoredKey) -> None:
+def delete_item(
+    conn: Connection,
+    table: Table,
+    key: StoredKey,
+    old: Item,
+    identity: dict[str, str] | None = None,
+) -> None:
+    """Delete the stored item ``old``. ``identity`` is the stream record's ``userIdentity``
+    (TTL deletions: the DynamoDB service principal)."""
     conn.execute(_DELETE, _params(table, key))
+    changes.after_write(conn, table, key, old, None, identity)

@@ -21,12 +21,14 @@ from __future__ import annotations
 from lambdamaker.services.dynamodb.item_ops import ItemOperations
 from lambdamaker.services.dynamodb.read_ops import ReadOperations
 from lambdamaker.services.dynamodb.table_ops import TableOperations
+from lambdamaker.services.dynamodb.index_tables import MIGRATIONS as INDEX_MIGRATIONS
+from lambdamaker.services.dynamodb.stream_tables import MIGRATIONS as STREAM_MIGRATIONS
 from lambdamaker.services.dynamodb.tables import MIGRATIONS
 from lambdamaker.services.dynamodb.update_ops import UpdateOperations
 
 
 class DynamoDBProvider(TableOperations, ItemOperations, UpdateOperations, ReadOperations):
     service = "dynamodb"
-    migrations = MIGRATIONS
+    migrations = [*MIGRATIONS, *STREAM_MIGRATIONS, *INDEX_MIGRATIONS]
     # DescribeTable counts the items (a range scan), so it runs in a worker thread.
     inline_operations = frozenset({"ListTables", "DescribeTimeToLive"})

@@ -117,7 +117,7 @@ class UpdateOperations(DynamoDBBase):
             size = item_size(new)
             if size > MAX_ITEM_BYTES:
                 raise validation("Item size to update has exceeded the maximum allowed size")
-            item_store.put_item(conn, table, key, new, size)
+            item_store.put_item(conn, table, key, new, size, old)
             old_size = 0 if old is None else item_size(old)
             meter.add_write(table.name, write_units(max(size, old_size)))
         out: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from lambdamaker.services.lambda_.inbound import InboundOperations
 from lambdamaker.services.lambda_.invoke import InvokeOperations
 from lambdamaker.services.lambda_.layers import LayerOperations
 from lambdamaker.services.lambda_.lifecycle import Activator
+from lambdamaker.services.lambda_.mappings.tables import MIGRATIONS as ESM_MIGRATIONS
 from lambdamaker.services.lambda_.permissions import PermissionOperations
 from lambdamaker.services.lambda_.role_keys import RoleCredentials
 from lambdamaker.services.lambda_.tables import MIGRATIONS, layer_versions, versions
@@ -45,7 +46,7 @@ class LambdaProvider(
 ):
     """AWS Lambda (``lambda``, API version 2015-03-31) on the platform's store and engine."""
 
-    migrations = MIGRATIONS
+    migrations = [*MIGRATIONS, *ESM_MIGRATIONS]
     inline_operations = frozenset(
         {
             "GetFunction",

@@ -1,0 +1,29 @@
+"""What follows every change of an item, inside the transaction that makes it.
+
+``after_write`` is called by ``item_store`` once per changed item, with the item before (None
+when it was created) and after (None when it was deleted). It keeps the table's secondary
+indexes (``indexes``) and its stream (``streams``) in step with the items.
+
+Invariants: it runs in the writer's transaction, so an index entry or stream record exists iff
+the change committed; it is called once per item change, never for a write that changed
+nothing stored (a delete of a missing item).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from lambdamaker.services.dynamodb.common import StoredKey, Table
+from lambdamaker.services.dynamodb.values import Item
+
+
+def after_write(
+    conn: Connection,
+    table: Table,
+    key: StoredKey,
+    old: Item | None,
+    new: Item | None,
+    identity: dict[str, str] | None,
+) -> None:
+    """Maintain indexes and the stream for one item change (wired by the index and stream
+    modules as they land)."""
