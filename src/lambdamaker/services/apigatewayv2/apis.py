@@ -24,6 +24,8 @@ from lambdamaker.services.apigatewayv2.common import (
     pick,
     require_api,
 )
+from lambdamaker.services.apigatewayv2.cors import validate_cors
+from lambdamaker.services.apigatewayv2.deployments import auto_deploy
 from lambdamaker.services.apigatewayv2.routekeys import DEFAULT_ROUTE, parse_route_key
 from lambdamaker.services.base import Provider, RequestContext
 
@@ -76,6 +78,7 @@ class ApiOperations(Provider):
         if route_key is not None and target is None:
             raise BadRequestError("RouteKey can only be specified with Target (quick create).")
         doc = pick(params, _ECHOED)
+        validate_cors(doc.get("CorsConfiguration"))
         api_id = new_id(10)
         now = time.time()
         with self.platform.store.begin() as conn:
@@ -91,6 +94,7 @@ class ApiOperations(Provider):
             )
             if target is not None:
                 self._quick_create(conn, api_id, route_key or DEFAULT_ROUTE, target, now)
+                auto_deploy(conn, api_id)
             row = require_api(conn, ctx, api_id)
         self.server.invalidate(api_id)
         return self._api_shape(row)
@@ -154,6 +158,7 @@ class ApiOperations(Provider):
     def update_api(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
         changes = pick(params, tuple(n for n in _ECHOED if n not in ("ProtocolType", "Tags")))
+        validate_cors(changes.get("CorsConfiguration"))
         with self.platform.store.begin() as conn:
             row = require_api(conn, ctx, api_id)
             doc = {**load(row.document), **changes}
@@ -166,6 +171,20 @@ class ApiOperations(Provider):
         self.server.invalidate(api_id)
         return self._api_shape(row)
 
+    def delete_cors_configuration(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        api_id = params["ApiId"]
+        with self.platform.store.begin() as conn:
+            row = require_api(conn, ctx, api_id)
+            doc = load(row.document)
+            doc.pop("CorsConfiguration", None)
+            conn.execute(
+                sa.update(t.apis).where(t.apis.c.api_id == api_id).values(document=dump(doc))
+            )
+        self.server.invalidate(api_id)
+        return {}
+
     def delete_api(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
         with self.platform.store.begin() as conn:
@@ -174,4 +193,5 @@ class ApiOperations(Provider):
                 conn.execute(sa.delete(table).where(table.c.api_id == api_id))
             conn.execute(sa.delete(t.apis).where(t.apis.c.api_id == api_id))
         self.server.invalidate(api_id)
+        self.server.throttle.forget(api_id)
         return {}

@@ -51,6 +51,9 @@ class Incoming:
     request_id: str
     now: float
     stage_variables: dict[str, str] = field(default_factory=dict)
+    # requestContext.authorizer as each payload format shapes it (None: no authorizer)
+    authorizer_v2: dict[str, Any] | None = None
+    authorizer_v1: dict[str, Any] | None = None
 
     def joined_headers(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -109,6 +112,8 @@ def event_v2(req: Incoming) -> dict[str, Any]:
         "time": _clf_time(req.now),
         "timeEpoch": int(req.now * 1000),
     }
+    if req.authorizer_v2 is not None:
+        event["requestContext"]["authorizer"] = req.authorizer_v2
     if req.path_parameters:
         event["pathParameters"] = req.path_parameters
     if req.stage_variables:
@@ -169,6 +174,8 @@ def event_v1(req: Incoming) -> dict[str, Any]:
         "pathParameters": req.path_parameters or None,
         "stageVariables": req.stage_variables or None,
     }
+    if req.authorizer_v1 is not None:
+        event["requestContext"]["authorizer"] = req.authorizer_v1
     fields = req.body_fields()
     event["body"] = fields.get("body")
     event["isBase64Encoded"] = fields["isBase64Encoded"]

@@ -1,10 +1,11 @@
 """``ApiGatewayV2Provider``: API Gateway HTTP APIs (rest-json, ``apigatewayv2``, signing name
 ``apigateway``) over the store, and the server that proxies requests to Lambda.
 
-Supported: Create/Get/Update/Delete and the Get* list of APIs (``apis``), routes and
-integrations (``routes``) and stages (``stages``). Serving: ``serving``. Not modelled:
-deployments (every stage serves the current routes, as with AutoDeploy), authorizers, tags
-operations, CORS, WebSocket APIs.
+Supported: Create/Get/Update/Delete and the Get* list of APIs (``apis``, with CORS and
+DeleteCorsConfiguration), routes and integrations (``routes``), stages (``stages``),
+deployments (``deployments``) and authorizers (``authorizers``). Serving: ``serving`` (with
+``throttling``, ``cors``, ``jwtauth``, ``lambdaauth``, ``iamauth``). Not modelled: tags
+operations, WebSocket APIs, other integration types.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from lambdamaker.services.apigatewayv2.apis import ApiOperations
+from lambdamaker.services.apigatewayv2.authorizers import AuthorizerOperations
+from lambdamaker.services.apigatewayv2.deployments import DeploymentOperations
 from lambdamaker.services.apigatewayv2.routes import RouteOperations
 from lambdamaker.services.apigatewayv2.serving import HttpApiServer
 from lambdamaker.services.apigatewayv2.stages import StageOperations
@@ -22,7 +25,9 @@ if TYPE_CHECKING:
     from lambdamaker.platform import Platform
 
 
-class ApiGatewayV2Provider(ApiOperations, RouteOperations, StageOperations):
+class ApiGatewayV2Provider(
+    ApiOperations, RouteOperations, StageOperations, DeploymentOperations, AuthorizerOperations
+):
     service = "apigatewayv2"
     migrations: ClassVar[tuple[Migration, ...]] = MIGRATIONS
 

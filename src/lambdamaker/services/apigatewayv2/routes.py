@@ -27,6 +27,7 @@ from lambdamaker.services.apigatewayv2.common import (
     pick,
     require_api,
 )
+from lambdamaker.services.apigatewayv2.deployments import auto_deploy
 from lambdamaker.services.apigatewayv2.routekeys import parse_route_key
 from lambdamaker.services.base import Provider, RequestContext
 
@@ -58,6 +59,36 @@ _INTEGRATION_ECHOED = (
     "TimeoutInMillis",
 )
 _PAYLOAD_VERSIONS = ("1.0", "2.0")
+_AUTHORIZATION_TYPES = {"NONE": None, "JWT": "JWT", "CUSTOM": "REQUEST", "AWS_IAM": None}
+
+
+def _check_authorization(conn: Any, api_id: str, doc: dict[str, Any]) -> None:
+    """A route's AuthorizationType names an authorizer of the matching kind (JWT -> JWT,
+    CUSTOM -> REQUEST); NONE and AWS_IAM take none; scopes only with JWT."""
+    kind = doc.get("AuthorizationType", "NONE")
+    if kind not in _AUTHORIZATION_TYPES:
+        raise BadRequestError(f"Invalid AuthorizationType {kind}")
+    wanted = _AUTHORIZATION_TYPES[kind]
+    ident = doc.get("AuthorizerId")
+    if wanted is None:
+        if ident:
+            raise BadRequestError(f"AuthorizerId cannot be set for AuthorizationType {kind}")
+    else:
+        if not ident:
+            raise BadRequestError(f"AuthorizerId is required for AuthorizationType {kind}")
+        row = conn.execute(
+            sa.select(t.authorizers.c.document).where(
+                t.authorizers.c.api_id == api_id, t.authorizers.c.authorizer_id == ident
+            )
+        ).first()
+        if row is None:
+            raise not_found("Authorizer", ident)
+        if load(row.document).get("AuthorizerType") != wanted:
+            raise BadRequestError(
+                f"AuthorizationType {kind} requires an authorizer of type {wanted}"
+            )
+    if doc.get("AuthorizationScopes") and kind != "JWT":
+        raise BadRequestError("AuthorizationScopes are only supported with JWT authorizers")
 
 
 class RouteOperations(Provider):
@@ -83,6 +114,7 @@ class RouteOperations(Provider):
             ).first()
             if taken is not None:
                 raise _duplicate_route()
+            _check_authorization(conn, api_id, doc)
             try:
                 conn.execute(
                     sa.insert(t.routes).values(
@@ -91,6 +123,7 @@ class RouteOperations(Provider):
                 )
             except IntegrityError as exc:
                 raise _duplicate_route() from exc
+            auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {"RouteId": route_id, **doc}
 
@@ -139,11 +172,17 @@ class RouteOperations(Provider):
                 if taken is not None:
                     raise _duplicate_route()
             doc = {**load(row.document), **changes}
+            if changes.get("AuthorizationType") in ("NONE", "AWS_IAM"):
+                doc.pop("AuthorizerId", None)
+            if doc.get("AuthorizationType") != "JWT":
+                doc.pop("AuthorizationScopes", None)
+            _check_authorization(conn, api_id, doc)
             conn.execute(
                 sa.update(t.routes)
                 .where(t.routes.c.api_id == api_id, t.routes.c.route_id == route_id)
                 .values(route_key=key, document=dump(doc))
             )
+            auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {"RouteId": route_id, **doc}
 
@@ -156,6 +195,8 @@ class RouteOperations(Provider):
                     t.routes.c.api_id == api_id, t.routes.c.route_id == route_id
                 )
             ).rowcount
+            if gone:
+                auto_deploy(conn, api_id)
         if not gone:
             raise not_found("Route", route_id)
         self.server.invalidate(api_id)
@@ -185,6 +226,7 @@ class RouteOperations(Provider):
                     api_id=api_id, integration_id=integration_id, document=dump(doc)
                 )
             )
+            auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {"IntegrationId": integration_id, **doc}
 
@@ -218,6 +260,7 @@ class RouteOperations(Provider):
                 .where(t.integrations.c.api_id == api_id, t.integrations.c.integration_id == ident)
                 .values(document=dump(doc))
             )
+            auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {"IntegrationId": ident, **doc}
 
@@ -230,6 +273,8 @@ class RouteOperations(Provider):
                     t.integrations.c.api_id == api_id, t.integrations.c.integration_id == ident
                 )
             ).rowcount
+            if gone:
+                auto_deploy(conn, api_id)
         if not gone:
             raise not_found("Integration", ident)
         self.server.invalidate(api_id)

@@ -12,6 +12,11 @@ Invariants:
 - The warm path runs no SQL and never leaves the event loop: the compiled API comes from the
   cache and the function is invoked through the Lambda provider's ``invoke`` coroutine, whose
   target cache and engine are the fast in-memory path.
+- Each stage serves a ``ServedConfig``: the live configuration (AutoDeploy) or its
+  deployment's snapshot (else; no deployment → 404). CORS is API-level and applies at once.
+- Order per request: CORS preflight (answered here, before routing) → stage → route (404) →
+  throttle (429, in-memory token buckets) → authorization (JWT/CUSTOM: 401/403, AWS_IAM: 403)
+  → integration; CORS headers then replace the integration's.
 - Answers are API Gateway's: no stage or route → 404 ``{"message":"Not Found"}``; a function
   error, a bad function response or a failed invocation → 500
   ``{"message":"Internal Server Error"}``; a body over 10 MB → 413.
@@ -32,6 +37,11 @@ import sqlalchemy as sa
 
 from lambdamaker.services.apigatewayv2 import tables as t
 from lambdamaker.services.apigatewayv2.common import load
+from lambdamaker.services.apigatewayv2.cors import CorsPolicy
+from lambdamaker.services.apigatewayv2.deployments import snapshot
+from lambdamaker.services.apigatewayv2.iamauth import verify_iam
+from lambdamaker.services.apigatewayv2.jwtauth import JwtRejected, JwtVerifier, claim_strings
+from lambdamaker.services.apigatewayv2.lambdaauth import LambdaAuthorizers, identity_values
 from lambdamaker.services.apigatewayv2.payloads import (
     BadFunctionResponse,
     Incoming,
@@ -42,6 +52,7 @@ from lambdamaker.services.apigatewayv2.payloads import (
     response_v2,
 )
 from lambdamaker.services.apigatewayv2.routekeys import RouteTable, parse_route_key
+from lambdamaker.services.apigatewayv2.throttling import Throttle, limits
 from lambdamaker.services.base import RequestContext
 
 if TYPE_CHECKING:
@@ -60,13 +71,47 @@ _INVOCATIONS_URI = "/functions/"
 
 
 @dataclass(frozen=True)
+class ServedConfig:
+    """What a stage serves: a deployment's snapshot, or the live configuration."""
+
+    routes: RouteTable
+    route_docs: dict[str, dict[str, Any]]  # route id -> route document
+    integrations: dict[str, dict[str, Any]]  # route id -> its integration's document
+    authorizers: dict[str, dict[str, Any]]  # authorizer id -> document
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    variables: dict[str, str]
+    served: ServedConfig | None  # None: a stage without a deployment (404)
+    limits: tuple[float, int] | None  # DefaultRouteSettings throttling
+    route_limits: dict[str, tuple[float, int]]  # route key -> RouteSettings throttling
+
+
+@dataclass(frozen=True)
 class CompiledApi:
     api_id: str
     account: str
     region: str
-    stages: dict[str, dict[str, str]]  # stage name -> stage variables
-    routes: RouteTable
-    integrations: dict[str, dict[str, Any]]  # route id -> its integration's document
+    stages: dict[str, StageConfig]
+    cors: CorsPolicy | None
+
+
+def served_config(snap: dict[str, Any]) -> ServedConfig:
+    """Compile a snapshot (``deployments.snapshot``'s shape) for matching."""
+    integrations = snap.get("integrations") or {}
+    targets: dict[str, dict[str, Any]] = {}
+    docs: dict[str, dict[str, Any]] = {}
+    keys = []
+    for route in snap.get("routes") or []:
+        route_id = route["RouteId"]
+        keys.append((parse_route_key(route["RouteKey"]), route_id))
+        docs[route_id] = route
+        target = str(route.get("Target") or "")
+        ident = target.partition("/")[2]
+        if target.startswith("integrations/") and ident in integrations:
+            targets[route_id] = integrations[ident]
+    return ServedConfig(RouteTable(keys), docs, targets, dict(snap.get("authorizers") or {}))
 
 
 def claims(scope: Scope) -> bool:
@@ -102,16 +147,23 @@ def internal_error() -> Outgoing:
     return _json(500, "Internal Server Error")
 
 
+_STATUS_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error"}
+
+
 class HttpApiServer:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self._cache: dict[str, CompiledApi] = {}
+        self.throttle = Throttle()
+        self.jwt = JwtVerifier()
+        self.lambda_authorizers = LambdaAuthorizers()
         # Bumped by every invalidation: a compile that raced a write is not cached.
         self._generation = 0
 
     def invalidate(self, api_id: str) -> None:
         self._generation += 1
         self._cache.pop(api_id, None)
+        self.lambda_authorizers.forget(api_id)
 
     def _compile(self, api_id: str) -> CompiledApi | None:
         with self.platform.store.read() as conn:
@@ -119,29 +171,54 @@ class HttpApiServer:
             if api is None:
                 return None
             stages = conn.execute(sa.select(t.stages).where(t.stages.c.api_id == api_id)).all()
-            routes = conn.execute(sa.select(t.routes).where(t.routes.c.api_id == api_id)).all()
-            integrations = conn.execute(
-                sa.select(t.integrations).where(t.integrations.c.api_id == api_id)
-            ).all()
-        by_id = {row.integration_id: load(row.document) for row in integrations}
-        targets: dict[str, dict[str, Any]] = {}
-        keys = []
-        for row in routes:
-            keys.append((parse_route_key(row.route_key), row.route_id))
-            target = str(load(row.document).get("Target") or "")
-            ident = target.partition("/")[2]
-            if target.startswith("integrations/") and ident in by_id:
-                targets[row.route_id] = by_id[ident]
+            live = snapshot(conn, api_id)
+            wanted = set()
+            for row in stages:
+                doc = load(row.document)
+                if not doc.get("AutoDeploy") and doc.get("DeploymentId"):
+                    wanted.add(doc["DeploymentId"])
+            deployed = {}
+            if wanted:
+                deployed = {
+                    row.deployment_id: load(row.snapshot)
+                    for row in conn.execute(
+                        sa.select(t.deployments.c.deployment_id, t.deployments.c.snapshot).where(
+                            t.deployments.c.api_id == api_id,
+                            t.deployments.c.deployment_id.in_(wanted),
+                        )
+                    )
+                }
+        live_config = served_config(live)
+        compiled: dict[str, ServedConfig] = {}
+        out: dict[str, StageConfig] = {}
+        for row in stages:
+            doc = load(row.document)
+            served: ServedConfig | None = live_config
+            if not doc.get("AutoDeploy"):
+                ident = str(doc.get("DeploymentId") or "")
+                if ident in deployed:
+                    if ident not in compiled:
+                        compiled[ident] = served_config(deployed[ident])
+                    served = compiled[ident]
+                else:
+                    served = None
+            route_limits = {}
+            for key, settings in (doc.get("RouteSettings") or {}).items():
+                found = limits(settings)
+                if found is not None:
+                    route_limits[key] = found
+            out[row.stage_name] = StageConfig(
+                variables=dict(doc.get("StageVariables") or {}),
+                served=served,
+                limits=limits(doc.get("DefaultRouteSettings")),
+                route_limits=route_limits,
+            )
         return CompiledApi(
             api_id=api_id,
             account=api.account,
             region=api.region,
-            stages={
-                row.stage_name: dict(load(row.document).get("StageVariables") or {})
-                for row in stages
-            },
-            routes=RouteTable(keys),
-            integrations=targets,
+            stages=out,
+            cors=CorsPolicy.from_config(load(api.document).get("CorsConfiguration")),
         )
 
     async def _compiled(self, api_id: str) -> CompiledApi | None:
@@ -191,6 +268,25 @@ class HttpApiServer:
         api = await self._compiled(api_id)
         if api is None:
             return not_found()
+        if api.cors is None:
+            return await self._route(api, scope, headers, rest, domain, body, request_id)
+        if scope["method"] == "OPTIONS":
+            preflight = api.cors.preflight(dict(headers))
+            if preflight is not None:
+                return preflight
+        out = await self._route(api, scope, headers, rest, domain, body, request_id)
+        return api.cors.decorate(out, next((v for k, v in headers if k == "origin"), None))
+
+    async def _route(
+        self,
+        api: CompiledApi,
+        scope: Scope,
+        headers: list[tuple[str, str]],
+        rest: str,
+        domain: str,
+        body: bytes,
+        request_id: str,
+    ) -> Outgoing:
         first = rest[1:].partition("/")[0]
         if first and first != "$default" and first in api.stages:
             stage = first
@@ -199,24 +295,37 @@ class HttpApiServer:
             stage, route_path = "$default", rest
         else:
             return not_found()
-        matched = api.routes.match(scope["method"], route_path)
+        config = api.stages[stage]
+        served = config.served
+        if served is None:
+            return not_found()
+        matched = served.routes.match(scope["method"], route_path)
         if matched is None:
             return not_found()
         route_key, route_id, path_params = matched
-        integration = api.integrations.get(route_id)
+        if not self.throttle.admit(
+            api.account,
+            (api.api_id, stage),
+            route_key,
+            config.limits,
+            config.route_limits.get(route_key),
+        ):
+            return _json(429, "Too Many Requests")
+        integration = served.integrations.get(route_id)
         if integration is None:
             return not_found()
         client = scope.get("client") or ("127.0.0.1", 0)
+        query = scope.get("query_string", b"").decode("latin-1")
         incoming = Incoming(
             method=scope["method"],
             raw_path=rest,
             route_path=route_path,
-            query_string=scope.get("query_string", b"").decode("latin-1"),
+            query_string=query,
             headers=headers,
             body=body,
             source_ip=str(client[0]),
             protocol=f"HTTP/{scope.get('http_version', '1.1')}",
-            api_id=api_id,
+            api_id=api.api_id,
             account_id=api.account,
             domain_name=domain,
             stage=stage,
@@ -224,9 +333,100 @@ class HttpApiServer:
             path_parameters=path_params,
             request_id=request_id,
             now=time.time(),
-            stage_variables=api.stages[stage],
+            stage_variables=config.variables,
         )
+        route = served.route_docs[route_id]
+        kind = route.get("AuthorizationType", "NONE")
+        if kind != "NONE":
+            raw = scope.get("raw_path")
+            signed_path = raw.decode("latin-1").split("?", 1)[0] if raw else scope["path"]
+            status = await self._authorize(api, served, route, incoming, signed_path)
+            if status != 200:
+                return _json(status, _STATUS_MESSAGES.get(status, "Forbidden"))
         return await self._invoke(api, integration, incoming)
+
+    async def _authorize(
+        self,
+        api: CompiledApi,
+        served: ServedConfig,
+        route: dict[str, Any],
+        req: Incoming,
+        signed_path: str,
+    ) -> int:
+        """200 (and ``req``'s authorizer context set), or the status to answer."""
+        kind = route.get("AuthorizationType")
+        if kind == "AWS_IAM":
+            iam = verify_iam(
+                self.platform, req.method, signed_path, req.query_string, req.headers, req.body
+            )
+            if iam is None:
+                return 403
+            req.authorizer_v2 = {"iam": iam}
+            req.authorizer_v1 = {"iam": iam}
+            return 200
+        doc = served.authorizers.get(str(route.get("AuthorizerId")))
+        if doc is None:
+            return 500
+        if kind == "JWT":
+            source = (doc.get("IdentitySource") or ["$request.header.Authorization"])[0]
+            values = identity_values([source], req)
+            try:
+                claims, scopes = await self.jwt.verify(
+                    values[0] if values else None,
+                    doc.get("JwtConfiguration") or {},
+                    route.get("AuthorizationScopes"),
+                )
+            except JwtRejected as exc:
+                return exc.status
+            strings = claim_strings(claims)
+            req.authorizer_v2 = {"jwt": {"claims": strings, "scopes": scopes}}
+            req.authorizer_v1 = {"claims": strings, "scopes": scopes}
+            return 200
+        decision = await self.lambda_authorizers.authorize(
+            api.api_id,
+            str(route.get("AuthorizerId")),
+            doc,
+            req,
+            api.region,
+            lambda arn, event: self._call(api, arn, event, req.request_id),
+        )
+        if decision.status == 200:
+            req.authorizer_v2 = {"lambda": decision.context}
+            v1: dict[str, Any] = dict(decision.context)
+            if decision.principal is not None:
+                v1["principalId"] = decision.principal
+            req.authorizer_v1 = v1
+        return decision.status
+
+    async def _call(
+        self, api: CompiledApi, uri: str, event: dict[str, Any], request_id: str
+    ) -> bytes | None:
+        """The function's answer, or None if it failed (error, or invocation failure)."""
+        lam = self.platform.providers.get("lambda")
+        invoke = getattr(lam, "invoke", None)
+        if invoke is None:
+            return None
+        ctx = RequestContext(
+            request_id=request_id,
+            service="lambda",
+            operation="Invoke",
+            region=api.region,
+            account_id=api.account,
+            endpoint_url=str(self.platform.endpoint_url),
+        )
+        params = {
+            "FunctionName": function_arn(uri),
+            "InvocationType": "RequestResponse",
+            "Payload": json.dumps(event).encode(),
+        }
+        try:
+            result = await invoke(ctx, params)
+        except Exception as exc:
+            log.warning("HTTP API %s: invoking %s failed: %s", api.api_id, uri, exc)
+            return None
+        if result.get("FunctionError"):
+            return None
+        return bytes(result.get("Payload") or b"")
 
     async def _invoke(
         self, api: CompiledApi, integration: dict[str, Any], incoming: Incoming
@@ -236,31 +436,11 @@ class HttpApiServer:
             return internal_error()
         v1 = integration.get("PayloadFormatVersion") == "1.0"
         event = event_v1(incoming) if v1 else event_v2(incoming)
-        lam = self.platform.providers.get("lambda")
-        invoke = getattr(lam, "invoke", None)
-        if invoke is None:
-            return internal_error()
-        ctx = RequestContext(
-            request_id=incoming.request_id,
-            service="lambda",
-            operation="Invoke",
-            region=api.region,
-            account_id=api.account,
-            endpoint_url=str(self.platform.endpoint_url),
+        payload = await self._call(
+            api, str(integration.get("IntegrationUri", "")), event, incoming.request_id
         )
-        params = {
-            "FunctionName": function_arn(str(integration.get("IntegrationUri", ""))),
-            "InvocationType": "RequestResponse",
-            "Payload": json.dumps(event).encode(),
-        }
-        try:
-            result = await invoke(ctx, params)
-        except Exception as exc:
-            log.warning("HTTP API %s: invoking the function failed: %s", api.api_id, exc)
+        if payload is None:
             return internal_error()
-        if result.get("FunctionError"):
-            return internal_error()
-        payload = bytes(result.get("Payload") or b"")
         try:
             return response_v1(payload) if v1 else response_v2(payload)
         except BadFunctionResponse as exc:

@@ -1,7 +1,8 @@
 """Stages: CreateStage, GetStage, GetStages, UpdateStage, DeleteStage.
 
-Every stage serves the API's current routes, as an ``AutoDeploy`` stage does; deployments are
-not modelled. ``$default`` is served at the API's root, any other stage under ``/<stageName>``.
+An ``AutoDeploy`` stage serves the API's current configuration (and gets a new deployment on
+every change, see ``deployments``); any other stage serves the snapshot of its ``DeploymentId``
+and answers 404 without one. ``$default`` is served at the API's root, any other stage under ``/<stageName>``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from lambdamaker.services.apigatewayv2.common import (
     pick,
     require_api,
 )
+from lambdamaker.services.apigatewayv2.deployments import auto_deploy
 from lambdamaker.services.base import Provider, RequestContext
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 _ECHOED = (
     "StageName",
     "AutoDeploy",
+    "DeploymentId",
     "Description",
     "StageVariables",
     "DefaultRouteSettings",
@@ -79,6 +82,7 @@ class StageOperations(Provider):
             ).first()
             if taken is not None:
                 raise _duplicate(name)
+            _check_deployment(conn, api_id, doc.get("DeploymentId"))
             try:
                 conn.execute(
                     sa.insert(t.stages).values(
@@ -91,6 +95,7 @@ class StageOperations(Provider):
                 )
             except IntegrityError as exc:
                 raise _duplicate(name) from exc
+            auto_deploy(conn, api_id, only=name)
             row = self._row(conn, api_id, name)
         self.server.invalidate(api_id)
         return _shape(row)
@@ -118,11 +123,14 @@ class StageOperations(Provider):
             require_api(conn, ctx, api_id)
             row = self._row(conn, api_id, name)
             doc = {**load(row.document), **changes}
+            _check_deployment(conn, api_id, changes.get("DeploymentId"))
             conn.execute(
                 sa.update(t.stages)
                 .where(t.stages.c.api_id == api_id, t.stages.c.stage_name == name)
                 .values(document=dump(doc), updated_at=time.time())
             )
+            if changes.get("AutoDeploy") and "DeploymentId" not in changes:
+                auto_deploy(conn, api_id, only=name)
             row = self._row(conn, api_id, name)
         self.server.invalidate(api_id)
         return _shape(row)
@@ -140,6 +148,18 @@ class StageOperations(Provider):
             raise not_found("Stage", name)
         self.server.invalidate(api_id)
         return {}
+
+
+def _check_deployment(conn: Any, api_id: str, deployment_id: str | None) -> None:
+    if deployment_id is None:
+        return
+    found = conn.execute(
+        sa.select(t.deployments.c.deployment_id).where(
+            t.deployments.c.api_id == api_id, t.deployments.c.deployment_id == deployment_id
+        )
+    ).first()
+    if found is None:
+        raise not_found("Deployment", deployment_id)
 
 
 def _duplicate(name: str) -> ConflictError:

@@ -5,6 +5,10 @@ Invariants:
   carry no account), so ``agw_apis`` is keyed by the id alone.
 - Routes, integrations and stages belong to one API and are deleted with it, in the same
   transaction. A route key is unique within its API (``agw_routes_key``).
+- A deployment's ``snapshot`` is the API's routes, integrations and authorizers as they were when
+  it was made (JSON, never updated): a stage without AutoDeploy serves its deployment's
+  snapshot; an AutoDeploy stage serves the live configuration (and gets a new deployment,
+  recorded in its ``DeploymentId``, by every change).
 - Each resource's API shape (minus ids and dates) is kept as JSON in ``document``: the control
   plane echoes it, serving reads the few fields it needs.
 """
@@ -58,7 +62,25 @@ stages = sa.Table(
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
-CHILDREN = (routes, integrations, stages)
+authorizers = sa.Table(
+    "agw_authorizers",
+    metadata,
+    sa.Column("api_id", sa.String(16), primary_key=True),
+    sa.Column("authorizer_id", sa.String(16), primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+)
+
+deployments = sa.Table(
+    "agw_deployments",
+    metadata,
+    sa.Column("api_id", sa.String(16), primary_key=True),
+    sa.Column("deployment_id", sa.String(16), primary_key=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("snapshot", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+CHILDREN = (routes, integrations, stages, authorizers, deployments)
 
 MIGRATIONS = (
     Migration(
@@ -66,5 +88,11 @@ MIGRATIONS = (
         1,
         create_tables(apis, routes, integrations, stages),
         "HTTP APIs, routes, integrations, stages",
+    ),
+    Migration(
+        "apigatewayv2",
+        2,
+        create_tables(authorizers, deployments),
+        "HTTP API authorizers and deployments",
     ),
 )
