@@ -22,6 +22,7 @@ PROVIDERS: dict[str, str] = {
     "apigatewayv2": "lambdamaker.services.apigatewayv2:ApiGatewayV2Provider",
     "kinesis": "lambdamaker.services.kinesis:KinesisProvider",
     "dynamodb": "lambdamaker.services.dynamodb:DynamoDBProvider",
+    "dynamodbstreams": "lambdamaker.services.dynamodbstreams:DynamoDBStreamsProvider",
 }
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from lambdamaker.services.dynamodb import indexes, streams
 from lambdamaker.services.dynamodb.common import StoredKey, Table
 from lambdamaker.services.dynamodb.values import Item
 
@@ -27,3 +28,7 @@ def after_write(
 ) -> None:
     """Maintain indexes and the stream for one item change (wired by the index and stream
     modules as they land)."""
+    # Indexes first: a type mismatch against an index key raises here, before any stream
+    # record is made, and rolls the whole write back.
+    indexes.maintain(conn, table, key, old, new)
+    streams.record_change(conn, table, key, old, new, identity)

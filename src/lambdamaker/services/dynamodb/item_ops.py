@@ -3,7 +3,8 @@
 Invariants: every item written passed ``values.check_item`` and the key checks of ``common``,
 and is at most 400 KB; a batch is one transaction here (all or nothing, ``Unprocessed*`` always
 empty). A ConditionExpression is evaluated against the stored item inside the write's
-transaction, so check and write are atomic. The legacy ``Expected`` is still refused.
+transaction, so check and write are atomic. The legacy ``Expected`` / ``ConditionalOperator``
+(``legacy``) become that same condition.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from lambdamaker.engines.tables import project as project_paths
 from lambdamaker.services.base import RequestContext
-from lambdamaker.services.dynamodb import item_store
+from lambdamaker.services.dynamodb import item_store, legacy
 from lambdamaker.services.dynamodb.capacity import Meter, read_units, write_units
 from lambdamaker.services.dynamodb.common import DynamoDBBase, Table, item_key, request_key
 from lambdamaker.services.dynamodb.errors import not_supported, validation
@@ -27,7 +28,6 @@ from lambdamaker.services.dynamodb.values import (
     item_size,
 )
 
-_CONDITIONS = ("Expected", "ConditionalOperator")
 MAX_BATCH_WRITES = 25
 MAX_BATCH_GETS = 100
 
@@ -36,6 +36,16 @@ def refuse(params: dict[str, Any], names: tuple[str, ...]) -> None:
     for name in names:
         if params.get(name):
             raise not_supported(name)
+
+
+def write_expressions(params: dict[str, Any]) -> RequestExpressions:
+    """A write request's expressions, its condition taken from ``Expected`` when that is given
+    (the mix with ConditionExpression is refused by ``RequestExpressions``)."""
+    expressions = RequestExpressions(params)
+    condition = legacy.expected_condition(params)
+    if condition is not None:
+        expressions.condition = condition
+    return expressions
 
 
 def check_return_values(params: dict[str, Any]) -> bool:
@@ -100,9 +110,8 @@ class ItemOperations(DynamoDBBase):
         return old
 
     def put_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        refuse(params, _CONDITIONS)
         want_old = check_return_values(params)
-        expressions = RequestExpressions(params)
+        expressions = write_expressions(params)
         meter = Meter(params)
         with self.platform.store.begin() as conn:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
@@ -126,9 +135,8 @@ class ItemOperations(DynamoDBBase):
         return meter.single({"Item": select(item, params, expressions)}, table.name)
 
     def delete_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        refuse(params, _CONDITIONS)
         want_old = check_return_values(params)
-        expressions = RequestExpressions(params)
+        expressions = write_expressions(params)
         meter = Meter(params)
         with self.platform.store.begin() as conn:
             table = self.get_table(conn, ctx.account_id, params["TableName"])

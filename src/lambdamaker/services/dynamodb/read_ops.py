@@ -1,4 +1,5 @@
-"""Scan and Query (legacy ``KeyConditions``): paged reads of a table's items.
+"""Scan and Query (legacy ``KeyConditions``): paged reads of a table's items, or with
+``IndexName`` of a secondary index's entries (``index_reads``).
 
 Invariants:
 
@@ -20,28 +21,40 @@ from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from lambdamaker.engines.tables import KeyCondition, parse_key_condition
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.base import RequestContext
+from lambdamaker.services.dynamodb import legacy
 from lambdamaker.services.dynamodb.capacity import Meter, read_units
 from lambdamaker.services.dynamodb.common import (
     BUCKETS,
     DynamoDBBase,
     StoredKey,
     Table,
-    key_of,
     request_key,
 )
 from lambdamaker.services.dynamodb.errors import invalid, validation
 from lambdamaker.services.dynamodb.expressions import RequestExpressions
-from lambdamaker.services.dynamodb.item_ops import refuse, select
+from lambdamaker.services.dynamodb.index_reads import E, IndexRead, open_index, tuple_after
+from lambdamaker.services.dynamodb.indexes import find_index
+from lambdamaker.services.dynamodb.item_ops import select
 from lambdamaker.services.dynamodb.keys import encode_key
 from lambdamaker.services.dynamodb.tables import ddb_items
 from lambdamaker.services.dynamodb.values import Item, check_item, check_value, loads
 
 MAX_PAGE_BYTES = 1024 * 1024
-_LEGACY_FILTERS = ("ScanFilter", "QueryFilter", "ConditionalOperator")
+
+
+def legacy_filter(params: dict[str, Any], expressions: RequestExpressions, name: str) -> None:
+    """A legacy ``ScanFilter`` / ``QueryFilter`` (with ConditionalOperator) becomes the filter;
+    ``RequestExpressions`` has already refused mixing it with a FilterExpression."""
+    condition = legacy.filter_condition(params.get(name), params.get("ConditionalOperator"))
+    if condition is not None:
+        expressions.filter = condition
+
+
 _OPERATORS = {
     "=": "EQ",
     "<": "LT",
@@ -66,8 +79,10 @@ def _start_key(table: Table, params: dict[str, Any]) -> StoredKey | None:
 
 def _select_mode(params: dict[str, Any]) -> str:
     chosen = [p for p in ("AttributesToGet", "ProjectionExpression") if params.get(p) is not None]
-    mode = params.get("Select") or ("SPECIFIC_ATTRIBUTES" if chosen else "ALL_ATTRIBUTES")
-    if mode == "ALL_PROJECTED_ATTRIBUTES":
+    on_index = params.get("IndexName") is not None
+    default = "ALL_PROJECTED_ATTRIBUTES" if on_index else "ALL_ATTRIBUTES"
+    mode = params.get("Select") or ("SPECIFIC_ATTRIBUTES" if chosen else default)
+    if mode == "ALL_PROJECTED_ATTRIBUTES" and not on_index:
         raise validation(
             "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
         )
@@ -75,13 +90,14 @@ def _select_mode(params: dict[str, Any]) -> str:
         raise validation(
             "Select type SPECIFIC_ATTRIBUTES requires AttributesToGet or ProjectionExpression"
         )
-    if mode in ("ALL_ATTRIBUTES", "COUNT") and chosen:
+    if mode in ("ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "COUNT") and chosen:
         raise validation(f"Cannot specify the {chosen[0]} when choosing to get {mode}")
     return str(mode)
 
 
 def _page(
     table: Table,
+    key_names: list[str],
     rows: Iterable[Any],
     params: dict[str, Any],
     mode: str,
@@ -102,7 +118,7 @@ def _page(
             if mode != "COUNT":
                 items.append(select(item, params, expressions))
         if (limit is not None and scanned >= limit) or read >= MAX_PAGE_BYTES:
-            last = key_of(table, item)
+            last = {name: item[name] for name in key_names}
             break
     out: dict[str, Any] = {"Count": count, "ScannedCount": scanned}
     meter = Meter(params)
@@ -125,8 +141,8 @@ def _successor(prefix: bytes) -> bytes | None:
 
 class ReadOperations(DynamoDBBase):
     def scan(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        refuse(params, _LEGACY_FILTERS)
         expressions = RequestExpressions(params)
+        legacy_filter(params, expressions, "ScanFilter")
         mode = _select_mode(params)
         segment, total = params.get("Segment"), params.get("TotalSegments")
         if segment is not None and total is None:
@@ -147,6 +163,10 @@ class ReadOperations(DynamoDBBase):
         c = ddb_items.c
         with self.platform.store.read() as conn:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
+            if params.get("IndexName") is not None:
+                index = find_index(table, params["IndexName"])
+                reader = open_index(table, index, params, mode, expressions)
+                return self._scan_index(conn, reader, params, mode, expressions)
             start = _start_key(table, params)
             query = sa.select(c.item, c.size).where(c.table_id == table.id)
             if segment is not None:
@@ -168,11 +188,39 @@ class ReadOperations(DynamoDBBase):
             query = query.order_by(c.bucket, c.hash, c.range)
             if params.get("Limit") is not None:
                 query = query.limit(params["Limit"])
-            return _page(table, conn.execute(query), params, mode, expressions)
+            key_names = [name for name, _ in table.key_schema]
+            return _page(table, key_names, conn.execute(query), params, mode, expressions)
+
+    @staticmethod
+    def _scan_index(
+        conn: Connection,
+        reader: IndexRead,
+        params: dict[str, Any],
+        mode: str,
+        expressions: RequestExpressions,
+    ) -> dict[str, Any]:
+        segment, total = params.get("Segment"), params.get("TotalSegments")
+        query = reader.select()
+        start = reader.start(params)
+        if segment is not None:
+            low, high = segment * BUCKETS // total, (segment + 1) * BUCKETS // total
+            query = query.where(E.bucket >= low, E.bucket < high)
+            if start is not None and not low <= start[0] < high:
+                raise validation(
+                    "The provided Exclusive start key does not map to the provided segment"
+                )
+        order = [E.bucket, E.ihash, E.irange, E.hash, E.range]
+        if start is not None:
+            query = query.where(tuple_after(order, start, True))
+        query = query.order_by(*order)
+        if params.get("Limit") is not None:
+            query = query.limit(params["Limit"])
+        rows = conn.execute(query)
+        return _page(reader.table, reader.key_names, rows, params, mode, expressions)
 
     def query(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        refuse(params, (*_LEGACY_FILTERS, "IndexName"))
         expressions = RequestExpressions(params, defer_finish=True)
+        legacy_filter(params, expressions, "QueryFilter")
         key_expression = params.get("KeyConditionExpression")
         conditions: dict[str, Any] = params.get("KeyConditions") or {}
         if not conditions and key_expression is None:
@@ -188,6 +236,15 @@ class ReadOperations(DynamoDBBase):
         with self.platform.store.read() as conn:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
             schema = table.key_schema
+            for name, _ in schema:
+                if name in (params.get("QueryFilter") or {}):
+                    raise validation(
+                        "QueryFilter can only contain non-primary key attributes: Primary key "
+                        f"attribute: {name}"
+                    )
+            if params.get("IndexName") is not None:
+                index = find_index(table, params["IndexName"])
+                schema = index.keys
             (hash_name, hash_type), rest = schema[0], schema[1:]
             if key_expression is not None:
                 conditions = self._expression_conditions(key_expression, schema, expressions)
@@ -199,6 +256,11 @@ class ReadOperations(DynamoDBBase):
             hash_op, (hash_value,) = self._condition(conditions[hash_name], hash_type)
             if hash_op != "EQ":
                 raise validation("Query key condition not supported")
+            if params.get("IndexName") is not None:
+                reader = open_index(table, index, params, mode, expressions)
+                return self._query_index(
+                    conn, reader, conditions, hash_value, params, mode, expressions
+                )
             query = sa.select(c.item, c.size).where(
                 c.table_id == table.id, c.hash == encode_key(hash_type, hash_value)
             )
@@ -211,7 +273,33 @@ class ReadOperations(DynamoDBBase):
             query = query.order_by(c.range if forward else c.range.desc())
             if params.get("Limit") is not None:
                 query = query.limit(params["Limit"])
-            return _page(table, conn.execute(query), params, mode, expressions)
+            key_names = [name for name, _ in table.key_schema]
+            return _page(table, key_names, conn.execute(query), params, mode, expressions)
+
+    def _query_index(
+        self,
+        conn: Connection,
+        reader: IndexRead,
+        conditions: dict[str, Any],
+        hash_value: Any,
+        params: dict[str, Any],
+        mode: str,
+        expressions: RequestExpressions,
+    ) -> dict[str, Any]:
+        keys = reader.index.keys
+        forward = params.get("ScanIndexForward", True)
+        query = reader.select().where(E.ihash == encode_key(keys[0][1], hash_value))
+        if len(keys) > 1 and keys[1][0] in conditions:
+            query = query.where(*self._range_clauses(conditions[keys[1][0]], keys[1][1], E.irange))
+        order = [E.irange, E.hash, E.range]
+        start = reader.start(params)
+        if start is not None:
+            query = query.where(tuple_after(order, start[2:], forward))
+        query = query.order_by(*(order if forward else [col.desc() for col in order]))
+        if params.get("Limit") is not None:
+            query = query.limit(params["Limit"])
+        rows = conn.execute(query)
+        return _page(reader.table, reader.key_names, rows, params, mode, expressions)
 
     @staticmethod
     def _expression_conditions(
@@ -253,9 +341,10 @@ class ReadOperations(DynamoDBBase):
             values.append(inner)
         return op, values
 
-    def _range_clauses(self, condition: dict[str, Any], type_: str) -> list[Any]:
+    def _range_clauses(
+        self, condition: dict[str, Any], type_: str, rng: Any = ddb_items.c.range
+    ) -> list[Any]:
         op, values = self._condition(condition, type_)
-        rng = ddb_items.c.range
         encoded = [sa.literal(encode_key(type_, v), sa.LargeBinary) for v in values]
         if op == "EQ":
             return [rng == encoded[0]]

@@ -12,9 +12,11 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from lambdamaker.services.base import RequestContext
-from lambdamaker.services.dynamodb.common import DynamoDBBase
+from lambdamaker.services.dynamodb import index_updates, indexes, streams
+from lambdamaker.services.dynamodb.common import DynamoDBBase, Table
 from lambdamaker.services.dynamodb.errors import in_use, invalid, not_supported, validation
 from lambdamaker.services.dynamodb.schema import check_create, check_throughput
 from lambdamaker.services.dynamodb.tables import ddb_items, ddb_tables
@@ -29,8 +31,19 @@ _LIST = (
 
 
 class TableOperations(DynamoDBBase):
+    def describe(self, conn: Connection, table: Table, status: str = "ACTIVE") -> dict[str, Any]:
+        """The TableDescription, with each index's ItemCount and IndexSizeBytes."""
+        out = super().describe(conn, table, status)
+        counts = indexes.stats(conn, table)
+        for group in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+            for index in out.get(group, []):
+                count, size = counts.get(index["IndexName"], (0, 0))
+                index["ItemCount"], index["IndexSizeBytes"] = count, size
+        out.update(streams.describe_fields(table.definition))
+        return out
+
     def create_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        for unsupported in ("StreamSpecification", "SSESpecification"):
+        for unsupported in ("SSESpecification",):
             spec = params.get(unsupported)
             if spec and spec.get("StreamEnabled", spec.get("Enabled")):
                 raise not_supported(unsupported)
@@ -50,6 +63,8 @@ class TableOperations(DynamoDBBase):
                 )
             )
             table = self.get_table(conn, ctx.account_id, name)
+            stream_spec = params.get("StreamSpecification")
+            streams.create_spec(conn, table, stream_spec, now, self.platform.config.region)
             return {"TableDescription": self.describe(conn, table)}
 
     def describe_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -84,14 +99,13 @@ class TableOperations(DynamoDBBase):
                     "Disable deletion protection first."
                 )
             description = self.describe(conn, table, status="DELETING")
+            streams.disable(conn, table, self.now_ms())  # readable (DISABLED) for 24 hours
             conn.execute(sa.delete(ddb_items).where(ddb_items.c.table_id == table.id))
             conn.execute(sa.delete(ddb_tables).where(ddb_tables.c.id == table.id))
         return {"TableDescription": description}
 
     def update_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         for unsupported in (
-            "GlobalSecondaryIndexUpdates",
-            "StreamSpecification",
             "ReplicaUpdates",
             "SSESpecification",
         ):
@@ -100,7 +114,15 @@ class TableOperations(DynamoDBBase):
         mode = params.get("BillingMode")
         throughput = params.get("ProvisionedThroughput")
         protection = params.get("DeletionProtectionEnabled")
-        if mode is None and throughput is None and protection is None:
+        gsi_updates = params.get("GlobalSecondaryIndexUpdates")
+        stream_spec = params.get("StreamSpecification")
+        if (
+            mode is None
+            and throughput is None
+            and protection is None
+            and not gsi_updates
+            and stream_spec is None
+        ):
             raise validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                 "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
@@ -135,6 +157,10 @@ class TableOperations(DynamoDBBase):
                     for gsi in d.get("GlobalSecondaryIndexes", []):
                         gsi.setdefault("ProvisionedThroughput", _plain(throughput))
             d["BillingMode"] = new_mode
+            index_updates.apply(conn, table, params)
+            if stream_spec is not None:
+                region = self.platform.config.region
+                streams.update_spec(conn, table, stream_spec, self.now_ms(), region)
             if protection is not None:
                 d["DeletionProtectionEnabled"] = bool(protection)
             conn.execute(

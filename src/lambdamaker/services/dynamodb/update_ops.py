@@ -1,6 +1,6 @@
 """UpdateItem with an ``UpdateExpression`` (tables engine), the legacy ``AttributeUpdates``
 (PUT, DELETE, ADD), or neither (the item is created with its key alone); an optional
-ConditionExpression is checked against the stored item in the same transaction.
+ConditionExpression (or legacy ``Expected``) is checked against the stored item in the same transaction.
 
 Invariants: key attributes are never updated; the result is validated and size-checked like a
 PutItem; ReturnValues reports exactly the attributes DynamoDB reports (``UPDATED_*`` only the
@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdamaker.engines.tables import apply_update, project
+from lambdamaker.engines.tables import Update, apply_update, project
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.dynamodb import item_store
 from lambdamaker.services.dynamodb.capacity import Meter, write_units
 from lambdamaker.services.dynamodb.common import DynamoDBBase, request_key
 from lambdamaker.services.dynamodb.errors import invalid, validation
-from lambdamaker.services.dynamodb.expressions import RequestExpressions
-from lambdamaker.services.dynamodb.item_ops import refuse
+from lambdamaker.services.dynamodb.item_ops import write_expressions
 from lambdamaker.services.dynamodb.keys import EXACT
 from lambdamaker.services.dynamodb.values import (
     MAX_ITEM_BYTES,
@@ -87,13 +86,37 @@ def _apply(item: Item, name: str, update: dict[str, Any]) -> None:
         item[name] = {type_: current[type_] + [m for m in operand if m not in current[type_]]}
 
 
+def check_key_untouched(
+    key_item: Item, update: Update | None, updates: dict[str, dict[str, Any]]
+) -> None:
+    heads = [path[0] for path in update.targets] if update is not None else list(updates)
+    for name in heads:
+        if name in key_item:
+            raise invalid(f"Cannot update attribute {name}. This attribute is part of the key")
+
+
+def updated_item(
+    key_item: Item, old: Item | None, update: Update | None, updates: dict[str, dict[str, Any]]
+) -> tuple[Item, int]:
+    """The item after the update (``UpdateExpression`` or ``AttributeUpdates``) and its size;
+    ValidationException when the update cannot apply or the result is too large."""
+    new: Item = dict(old) if old is not None else dict(key_item)
+    if update is not None:
+        new = apply_update(new, update, new_item=old is None)
+    for name, change in updates.items():
+        _apply(new, name, change)
+    size = item_size(new)
+    if size > MAX_ITEM_BYTES:
+        raise validation("Item size to update has exceeded the maximum allowed size")
+    return new, size
+
+
 class UpdateOperations(DynamoDBBase):
     def update_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        refuse(params, ("Expected", "ConditionalOperator"))
         mode = params.get("ReturnValues") or "NONE"
         if mode not in _RETURN_VALUES:
             raise validation(f"ReturnValues {mode} is not supported for UpdateItem")
-        expressions = RequestExpressions(params)
+        expressions = write_expressions(params)
         update = expressions.update
         updates: dict[str, dict[str, Any]] = params.get("AttributeUpdates") or {}
         meter = Meter(params)
@@ -101,22 +124,10 @@ class UpdateOperations(DynamoDBBase):
             table = self.get_table(conn, ctx.account_id, params["TableName"])
             key_item = check_item(params["Key"])
             key = request_key(table, key_item)
-            heads = [path[0] for path in update.targets] if update is not None else list(updates)
-            for name in heads:
-                if name in key_item:
-                    raise invalid(
-                        f"Cannot update attribute {name}. This attribute is part of the key"
-                    )
+            check_key_untouched(key_item, update, updates)
             old = item_store.get_item(conn, table, key)
             expressions.check(old, params)
-            new: Item = dict(old) if old is not None else dict(key_item)
-            if update is not None:
-                new = apply_update(new, update, new_item=old is None)
-            for name, change in updates.items():
-                _apply(new, name, change)
-            size = item_size(new)
-            if size > MAX_ITEM_BYTES:
-                raise validation("Item size to update has exceeded the maximum allowed size")
+            new, size = updated_item(key_item, old, update, updates)
             item_store.put_item(conn, table, key, new, size, old)
             old_size = 0 if old is None else item_size(old)
             meter.add_write(table.name, write_units(max(size, old_size)))

@@ -1,0 +1,60 @@
+"""The DynamoDB provider in-process on a fake clock, for tests of time logic (TTL, the
+TransactWriteItems idempotency window)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from lambdamaker.config import PlatformConfig
+from lambdamaker.platform import Platform
+from lambdamaker.services.base import RequestContext
+from lambdamaker.services.dynamodb.provider import DynamoDBProvider
+
+NOW = 1_700_000_000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = float(NOW)
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class DynamoDB:
+    """Calls the provider as the gateway would, with the clock under the test's control."""
+
+    def __init__(self, platform: Platform, clock: Clock) -> None:
+        provider = platform.providers["dynamodb"]
+        assert isinstance(provider, DynamoDBProvider)
+        provider.clock = clock
+        self.provider = provider
+
+    def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
+        method = self.provider.operation(operation)
+        assert method is not None, operation
+        ctx = RequestContext("test", "dynamodb", operation, "us-east-1", "000000000000")
+        result = method(ctx, params)
+        if asyncio.iscoroutine(result):
+            result = asyncio.run(result)
+        assert isinstance(result, dict)
+        return result
+
+    def keys(self, table: str) -> set[str]:
+        return {item["pk"]["S"] for item in self("Scan", TableName=table)["Items"]}
+
+
+@contextmanager
+def in_process(data_dir: Path, store_url: str, clock: Clock, *, loop: bool) -> Iterator[DynamoDB]:
+    """The provider on ``clock``; without ``loop`` its TTL loop is stopped, so passes run only
+    when the test calls ``ttl.sweep()``."""
+    config = PlatformConfig(data_dir=data_dir, store_url=store_url)
+    with Platform(config, services=["dynamodb"]) as platform:
+        db = DynamoDB(platform, clock)
+        if not loop:
+            db.provider.ttl.close()
+        yield db
