@@ -3,15 +3,15 @@ TransactWriteItems idempotency window)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from ddb_support import call
+
 from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
 from lambdamaker.services.dynamodb.provider import DynamoDBProvider
 
 NOW = 1_700_000_000
@@ -35,14 +35,7 @@ class DynamoDB:
         self.provider = provider
 
     def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
-        method = self.provider.operation(operation)
-        assert method is not None, operation
-        ctx = RequestContext("test", "dynamodb", operation, "us-east-1", "000000000000")
-        result = method(ctx, params)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-        assert isinstance(result, dict)
-        return result
+        return call(self.provider.platform, operation, **params)
 
     def keys(self, table: str) -> set[str]:
         return {item["pk"]["S"] for item in self("Scan", TableName=table)["Items"]}

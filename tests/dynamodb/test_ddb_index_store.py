@@ -9,21 +9,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from ddb_support import call
 
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
 from lambdamaker.services.dynamodb.index_tables import ddb_index_entries
-
-
-def _call(platform: Platform, operation: str, **params: Any) -> dict[str, Any]:
-    method = platform.providers["dynamodb"].operation(operation)
-    assert method is not None, operation
-    ctx = RequestContext("test", "dynamodb", operation, "us-east-1", "000000000000")
-    result = method(ctx, params)
-    assert isinstance(result, dict)
-    return result
 
 
 @pytest.fixture()
@@ -38,7 +29,7 @@ def _entries(platform: Platform) -> int:
 
 def test_index_reads_and_upkeep_on_both_backends(config: PlatformConfig) -> None:
     with Platform(config, services=["dynamodb"]) as platform:
-        _call(
+        call(
             platform,
             "CreateTable",
             TableName="t",
@@ -74,13 +65,13 @@ def test_index_reads_and_upkeep_on_both_backends(config: PlatformConfig) -> None
         blobs = [b"\xff", b"\x00", b"\x00\x01", b"a"]
         for n, blob in enumerate(blobs):
             item = {"pk": {"S": "p"}, "sk": {"B": blob}, "g": {"N": "-1.5"}, "r": {"S": f"{9 - n}"}}
-            _call(platform, "PutItem", TableName="t", Item=item | {"v": {"N": str(n)}})
+            call(platform, "PutItem", TableName="t", Item=item | {"v": {"N": str(n)}})
 
         seen: list[bytes] = []
         start: dict[str, Any] | None = None
         while True:
             extra = {"ExclusiveStartKey": start} if start else {}
-            page = _call(
+            page = call(
                 platform,
                 "Query",
                 TableName="t",
@@ -97,7 +88,7 @@ def test_index_reads_and_upkeep_on_both_backends(config: PlatformConfig) -> None
                 break
         assert seen == sorted(blobs, reverse=True)
 
-        fetched = _call(
+        fetched = call(
             platform,
             "Query",
             TableName="t",
@@ -109,20 +100,18 @@ def test_index_reads_and_upkeep_on_both_backends(config: PlatformConfig) -> None
         assert [(i["r"]["S"], i["v"]["N"]) for i in fetched] == [("7", "2"), ("8", "1"), ("9", "0")]
 
         with pytest.raises(ServiceError) as e:
-            _call(
+            call(
                 platform,
                 "PutItem",
                 TableName="t",
                 Item={"pk": {"S": "p"}, "sk": {"B": b"\x00"}, "r": {"N": "1"}},
             )
         assert "Type mismatch for Index Key r" in e.value.message
-        got = _call(
-            platform, "GetItem", TableName="t", Key={"pk": {"S": "p"}, "sk": {"B": b"\x00"}}
-        )
+        got = call(platform, "GetItem", TableName="t", Key={"pk": {"S": "p"}, "sk": {"B": b"\x00"}})
         assert got["Item"]["v"] == {"N": "1"}
         assert _entries(platform) == 8
 
-        _call(
+        call(
             platform,
             "UpdateTable",
             TableName="t",
@@ -138,5 +127,5 @@ def test_index_reads_and_upkeep_on_both_backends(config: PlatformConfig) -> None
             ],
         )
         assert _entries(platform) == 12
-        _call(platform, "DeleteTable", TableName="t")
+        call(platform, "DeleteTable", TableName="t")
         assert _entries(platform) == 0

@@ -7,20 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ddb_support import call
 
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
-
-
-def _call(platform: Platform, operation: str, **params: Any) -> dict[str, Any]:
-    method = platform.providers["dynamodb"].operation(operation)
-    assert method is not None, operation
-    ctx = RequestContext("test", "dynamodb", operation, "us-east-1", "000000000000")
-    result = method(ctx, params)
-    assert isinstance(result, dict)
-    return result
 
 
 @pytest.fixture()
@@ -29,7 +20,7 @@ def config(tmp_path: Path, store_url: str) -> PlatformConfig:
 
 
 def _create(platform: Platform, name: str, range_type: str) -> None:
-    _call(
+    call(
         platform,
         "CreateTable",
         TableName=name,
@@ -51,7 +42,7 @@ def _query(platform: Platform, name: str, **sk: Any) -> list[Any]:
     }
     if sk:
         conditions["sk"] = sk
-    items = _call(platform, "Query", TableName=name, KeyConditions=conditions)["Items"]
+    items = call(platform, "Query", TableName=name, KeyConditions=conditions)["Items"]
     return [next(iter(i["sk"].values())) for i in items]
 
 
@@ -62,11 +53,11 @@ def test_sort_keys_order_by_bytes_and_survive_a_restart(config: PlatformConfig) 
         _create(platform, "bin", "B")
         _create(platform, "str", "S")
         for blob in blobs:
-            _call(platform, "PutItem", TableName="bin", Item={"pk": {"S": "p"}, "sk": {"B": blob}})
+            call(platform, "PutItem", TableName="bin", Item={"pk": {"S": "p"}, "sk": {"B": blob}})
         for word in words:
-            _call(platform, "PutItem", TableName="str", Item={"pk": {"S": "p"}, "sk": {"S": word}})
+            call(platform, "PutItem", TableName="str", Item={"pk": {"S": "p"}, "sk": {"S": word}})
         # An upsert replaces the item and keeps one row.
-        replaced = _call(
+        replaced = call(
             platform,
             "PutItem",
             TableName="str",
@@ -82,22 +73,22 @@ def test_sort_keys_order_by_bytes_and_survive_a_restart(config: PlatformConfig) 
         assert _query(platform, "str", **prefix) == ["a", "ab", "abc", "ac"]
         ff = {"AttributeValueList": [{"B": b"\xff"}], "ComparisonOperator": "BEGINS_WITH"}
         assert _query(platform, "bin", **ff) == [b"\xff", b"\xff\xff"]
-        got = _call(platform, "GetItem", TableName="str", Key={"pk": {"S": "p"}, "sk": {"S": "a"}})
+        got = call(platform, "GetItem", TableName="str", Key={"pk": {"S": "p"}, "sk": {"S": "a"}})
         assert got["Item"]["v"] == {"N": "1"}
-        assert _call(platform, "DescribeTable", TableName="str")["Table"]["ItemCount"] == 7
+        assert call(platform, "DescribeTable", TableName="str")["Table"]["ItemCount"] == 7
 
         seen: list[Any] = []
         start: dict[str, Any] | None = None
         while True:
             extra = {"ExclusiveStartKey": start} if start else {}
-            page = _call(platform, "Scan", TableName="bin", Limit=4, **extra)
+            page = call(platform, "Scan", TableName="bin", Limit=4, **extra)
             seen += [i["sk"]["B"] for i in page["Items"]]
             start = page.get("LastEvaluatedKey")
             if start is None:
                 break
         assert sorted(seen) == sorted(blobs)
 
-        _call(platform, "DeleteTable", TableName="bin")
+        call(platform, "DeleteTable", TableName="bin")
         with pytest.raises(ServiceError) as e:
-            _call(platform, "Scan", TableName="bin")
+            call(platform, "Scan", TableName="bin")
         assert e.value.code == "ResourceNotFoundException"

@@ -8,6 +8,7 @@ before any item is written or looked up.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import zlib
@@ -22,8 +23,10 @@ from sqlalchemy.engine import Connection
 from lambdamaker.services.base import Provider
 from lambdamaker.services.dynamodb.errors import invalid, not_found, table_not_found, validation
 from lambdamaker.services.dynamodb.keys import encode_key
+from lambdamaker.services.dynamodb.table_cache import TableCache
 from lambdamaker.services.dynamodb.tables import ddb_items, ddb_tables
 from lambdamaker.services.dynamodb.values import Item
+from lambdamaker.store.group_commit import GroupCommitter
 
 BUCKETS = 65536
 
@@ -126,10 +129,19 @@ class DynamoDBBase(Provider):
             row.id, row.account, row.name, row.table_id, json.loads(row.definition), row.created_ms
         )
 
+    @functools.cached_property
+    def tables(self) -> TableCache:
+        return TableCache()
+
+    @functools.cached_property
+    def committer(self) -> GroupCommitter:
+        """Item writes of concurrent requests share one transaction (and one fsync)."""
+        return GroupCommitter(self.platform.store)
+
     def get_table(self, conn: Connection, account: str, name: str, *, named: bool = False) -> Table:
         """The table, or ResourceNotFoundException (naming the table as DescribeTable and
-        DeleteTable do when ``named``)."""
-        table = self.find_table(conn, account, name)
+        DeleteTable do when ``named``). From the cache (``table_cache``) when it is current."""
+        table = self.tables.get(account, name, lambda: self.find_table(conn, account, name))
         if table is None:
             raise table_not_found(name) if named else not_found()
         return table

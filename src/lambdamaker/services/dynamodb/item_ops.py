@@ -109,15 +109,19 @@ class ItemOperations(DynamoDBBase):
         meter.add_write(table.name, write_units(0 if old is None else item_size(old)))
         return old
 
-    def put_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def put_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         want_old = check_return_values(params)
         expressions = write_expressions(params)
         meter = Meter(params)
-        with self.platform.store.begin() as conn:
+
+        def work(conn: Connection) -> tuple[Table, Item | None]:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
             old = self._write(
                 conn, table, params["Item"], meter, lambda old: expressions.check(old, params)
             )
+            return table, old
+
+        table, old = await self.committer.run_async(work)
         out = {"Attributes": old} if want_old and old is not None else {}
         return meter.single(out, table.name)
 
@@ -134,19 +138,23 @@ class ItemOperations(DynamoDBBase):
             return meter.single({}, table.name)
         return meter.single({"Item": select(item, params, expressions)}, table.name)
 
-    def delete_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def delete_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         want_old = check_return_values(params)
         expressions = write_expressions(params)
         meter = Meter(params)
-        with self.platform.store.begin() as conn:
+
+        def work(conn: Connection) -> tuple[Table, Item | None]:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
             old = self._delete(
                 conn, table, params["Key"], meter, lambda old: expressions.check(old, params)
             )
+            return table, old
+
+        table, old = await self.committer.run_async(work)
         out = {"Attributes": old} if want_old and old is not None else {}
         return meter.single(out, table.name)
 
-    def batch_write_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def batch_write_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         requests: dict[str, list[dict[str, Any]]] = params["RequestItems"]
         total = sum(len(r) for r in requests.values())
         if total > MAX_BATCH_WRITES:
@@ -154,7 +162,8 @@ class ItemOperations(DynamoDBBase):
         if total == 0:
             raise validation("The batch write request list for a table cannot be null or empty")
         meter = Meter(params)
-        with self.platform.store.begin() as conn:
+
+        def work(conn: Connection) -> None:
             for name, writes in requests.items():
                 table = self.get_table(conn, ctx.account_id, name)
                 seen: set[tuple[bytes, bytes]] = set()
@@ -175,6 +184,8 @@ class ItemOperations(DynamoDBBase):
                         self._write(conn, table, put["Item"], meter)
                     elif delete is not None:
                         self._delete(conn, table, delete["Key"], meter)
+
+        await self.committer.run_async(work)
         return meter.many({"UnprocessedItems": {}}, list(requests))
 
     def batch_get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

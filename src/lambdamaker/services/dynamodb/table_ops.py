@@ -43,6 +43,10 @@ class TableOperations(DynamoDBBase):
         return out
 
     def create_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.tables.changing():
+            return self._create_table(ctx, params)
+
+    def _create_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         for unsupported in ("SSESpecification",):
             spec = params.get(unsupported)
             if spec and spec.get("StreamEnabled", spec.get("Enabled")):
@@ -91,6 +95,10 @@ class TableOperations(DynamoDBBase):
         return out
 
     def delete_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.tables.changing():
+            return self._delete_table(ctx, params)
+
+    def _delete_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         with self.platform.store.begin() as conn:
             table = self.get_table(conn, ctx.account_id, params["TableName"], named=True)
             if table.definition.get("DeletionProtectionEnabled"):
@@ -105,6 +113,10 @@ class TableOperations(DynamoDBBase):
         return {"TableDescription": description}
 
     def update_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.tables.changing():
+            return self._update_table(ctx, params)
+
+    def _update_table(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         for unsupported in (
             "ReplicaUpdates",
             "SSESpecification",
@@ -171,6 +183,10 @@ class TableOperations(DynamoDBBase):
             return {"TableDescription": self.describe(conn, table, status="ACTIVE")}
 
     def update_time_to_live(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        with self.tables.changing():
+            return self._update_time_to_live(ctx, params)
+
+    def _update_time_to_live(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         spec = params["TimeToLiveSpecification"]
         enabled = bool(spec["Enabled"])
         with self.platform.store.begin() as conn:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from lambdamaker.engines.tables import Update, apply_update, project
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.dynamodb import item_store
 from lambdamaker.services.dynamodb.capacity import Meter, write_units
-from lambdamaker.services.dynamodb.common import DynamoDBBase, request_key
+from lambdamaker.services.dynamodb.common import DynamoDBBase, Table, request_key
 from lambdamaker.services.dynamodb.errors import invalid, validation
 from lambdamaker.services.dynamodb.item_ops import write_expressions
 from lambdamaker.services.dynamodb.keys import EXACT
@@ -112,7 +114,7 @@ def updated_item(
 
 
 class UpdateOperations(DynamoDBBase):
-    def update_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def update_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         mode = params.get("ReturnValues") or "NONE"
         if mode not in _RETURN_VALUES:
             raise validation(f"ReturnValues {mode} is not supported for UpdateItem")
@@ -120,7 +122,8 @@ class UpdateOperations(DynamoDBBase):
         update = expressions.update
         updates: dict[str, dict[str, Any]] = params.get("AttributeUpdates") or {}
         meter = Meter(params)
-        with self.platform.store.begin() as conn:
+
+        def work(conn: Connection) -> tuple[Table, Item | None, Item]:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
             key_item = check_item(params["Key"])
             key = request_key(table, key_item)
@@ -131,6 +134,9 @@ class UpdateOperations(DynamoDBBase):
             item_store.put_item(conn, table, key, new, size, old)
             old_size = 0 if old is None else item_size(old)
             meter.add_write(table.name, write_units(max(size, old_size)))
+            return table, old, new
+
+        table, old, new = await self.committer.run_async(work)
         out: dict[str, Any] = {}
         source = old if mode.endswith("_OLD") else new
         if mode in ("ALL_OLD", "ALL_NEW") and source:

@@ -1,0 +1,73 @@
+"""A per-process cache of table definitions, so an item operation does not read its table's
+row every time.
+
+Invariants (one server process owns a data directory's store):
+
+- Every change to a table's row (CreateTable, UpdateTable, DeleteTable, UpdateTimeToLive) runs
+  inside ``changing()``. While one runs, lookups bypass the cache; it bumps ``generation`` when
+  it starts and again when it has finished (committed or not), and drops every entry.
+- An entry is used only if it was fetched in the current generation with no change running,
+  so it was read after the last change committed: a lookup never sees a table older than the
+  last change that finished before it began. This holds for writers too (their transaction
+  holds the write lock, so no change commits while they use the entry).
+- Entries also expire after ``TTL_S``: a store shared with another process (PostgreSQL) sees
+  that process's changes within that bound.
+- Callers never mutate a cached ``Table`` (changes fetch their own copy: lookups inside
+  ``changing()`` bypass the cache).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lambdamaker.services.dynamodb.common import Table
+
+TTL_S = 1.0
+
+
+class TableCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._changing = 0
+        self._entries: dict[tuple[str, str], tuple[int, float, Table]] = {}
+
+    @contextmanager
+    def changing(self) -> Iterator[None]:
+        with self._lock:
+            self._changing += 1
+            self._generation += 1
+            self._entries.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._generation += 1
+                self._changing -= 1
+                self._entries.clear()
+
+    def get(self, account: str, name: str, fetch: Callable[[], Table | None]) -> Table | None:
+        key = (account, name)
+        with self._lock:
+            if self._changing:
+                generation = -1
+            else:
+                generation = self._generation
+                entry = self._entries.get(key)
+                if (
+                    entry is not None
+                    and entry[0] == generation
+                    and time.monotonic() - entry[1] < TTL_S
+                ):
+                    return entry[2]
+        table = fetch()
+        if table is not None and generation >= 0:
+            with self._lock:
+                if self._generation == generation and not self._changing:
+                    self._entries[key] = (generation, time.monotonic(), table)
+        return table
