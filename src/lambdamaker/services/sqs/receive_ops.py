@@ -130,7 +130,7 @@ class ReceiveOperations(SqsBase):
                 if next_ms is not None:
                     timeout = min(timeout, max((next_ms - self.now_ms()) / 1000, 0.001))
                 try:
-                    await asyncio.wait_for(entry[1].wait(), timeout)
+                    await asyncio.wait_for(entry.event.wait(), timeout)
                 except TimeoutError:
                     pass
                 if self.waiters.closed:  # shutting down: the store is about to close

@@ -78,7 +78,9 @@ def check_batch_ids(entries: list[dict[str, Any]]) -> None:
 class SendOperations(SqsBase):
     waiters: Waiters
 
-    def _prepare(self, sender_id: str, queue: Queue, entry: dict[str, Any]) -> _Prepared:
+    def _prepare(
+        self, sender_id: str, queue: Queue, entry: dict[str, Any], trace: str | None = None
+    ) -> _Prepared:
         body = entry.get("MessageBody")
         if not body:
             raise invalid_parameter("The request must contain the parameter MessageBody.")
@@ -88,6 +90,11 @@ class SendOperations(SqsBase):
         system, _ = normalize_attributes(entry.get("MessageSystemAttributes") or {})
         if set(system) - {"AWSTraceHeader"}:
             raise invalid_parameter("Message system attribute name is invalid.")
+        given_system = dict(system)
+        if trace and "AWSTraceHeader" not in system:
+            # The X-Amzn-Trace-Id botocore sends from inside a function becomes the message's
+            # AWSTraceHeader, as on AWS (Lambda's recursive loop detection reads it).
+            system["AWSTraceHeader"] = {"DataType": "String", "StringValue": trace}
         size = len(body.encode()) + attrs_size
         limit = queue.int_attribute("MaximumMessageSize")
         if size > limit:
@@ -156,8 +163,8 @@ class SendOperations(SqsBase):
         prepared.result = {"MessageId": message_id, "MD5OfMessageBody": prepared.row["body_md5"]}
         if attrs:
             prepared.result["MD5OfMessageAttributes"] = prepared.row["attributes_md5"]
-        if system:
-            prepared.result["MD5OfMessageSystemAttributes"] = attributes_md5(system)
+        if given_system:
+            prepared.result["MD5OfMessageSystemAttributes"] = attributes_md5(given_system)
         return prepared
 
     def _store(self, conn: Connection, queue: Queue, batch: list[_Prepared]) -> None:
@@ -201,7 +208,7 @@ class SendOperations(SqsBase):
     async def send_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         def work(conn: Connection) -> dict[str, Any]:
             queue = self.queue_of(conn, ctx, params["QueueUrl"])
-            prepared = self._prepare(_sender_id(ctx), queue, params)
+            prepared = self._prepare(_sender_id(ctx), queue, params, _trace(ctx))
             self._store(conn, queue, [prepared])
             return prepared.result
 
@@ -224,6 +231,7 @@ class SendOperations(SqsBase):
                 code="BatchRequestTooLong",
             )
         sender = _sender_id(ctx)
+        trace = _trace(ctx)
 
         def work(conn: Connection) -> dict[str, Any]:
             failed: list[dict[str, Any]] = []
@@ -231,7 +239,7 @@ class SendOperations(SqsBase):
             batch: list[tuple[str, _Prepared]] = []
             for entry in entries:
                 try:
-                    batch.append((entry["Id"], self._prepare(sender, queue, entry)))
+                    batch.append((entry["Id"], self._prepare(sender, queue, entry, trace)))
                 except ServiceError as exc:
                     failed.append(
                         {
@@ -295,3 +303,7 @@ def _sender_id(ctx: RequestContext) -> str:
     if principal is not None and principal.user_id:
         return principal.user_id
     return ctx.account_id
+
+
+def _trace(ctx: RequestContext) -> str | None:
+    return ctx.headers.get("x-amzn-trace-id") or None
