@@ -68,6 +68,8 @@ from lambdamaker.platform import Platform
 from lambdamaker.services.apigatewayv2.serving import HttpApiServer
 from lambdamaker.services.apigatewayv2.serving import claims as http_api_claims
 from lambdamaker.services.base import Principal, RequestContext
+from lambdamaker.services.lambda_.url_serving import FunctionUrlServer
+from lambdamaker.services.lambda_.url_serving import claims as function_url_claims
 from lambdamaker.services.sns.provider import SnsProvider
 from lambdamaker.services.sns.signing import CERT_PATH as SNS_CERT_PATH
 
@@ -481,6 +483,9 @@ class GatewayApp:
         # HTTP APIs (API Gateway v2) are served ahead of AWS-protocol routing.
         apis = getattr(platform.providers.get("apigatewayv2"), "server", None)
         self.http_apis = apis if isinstance(apis, HttpApiServer) else None
+        # Lambda function URLs likewise (``/_urls/<url-id>``, ``<url-id>.lambda-url.*``).
+        urls = getattr(platform.providers.get("lambda"), "url_server", None)
+        self.function_urls = urls if isinstance(urls, FunctionUrlServer) else None
         self.platform_api = Starlette(
             routes=[
                 Route("/_lambdamaker/health", self.health),
@@ -513,6 +518,8 @@ class GatewayApp:
                 await self.platform_api(scope, receive, send)
             elif self.http_apis is not None and http_api_claims(scope):
                 await self.http_apis(scope, receive, send)
+            elif self.function_urls is not None and function_url_claims(scope):
+                await self.function_urls(scope, receive, send)
             else:
                 await self.aws(scope, receive, send)
         elif kind == "lifespan":

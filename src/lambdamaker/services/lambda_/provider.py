@@ -17,6 +17,8 @@ from lambdamaker.services.lambda_.dispatcher import EventDispatcher
 from lambdamaker.services.lambda_.engine_link import EngineLink
 from lambdamaker.services.lambda_.event_config import EventConfigOperations
 from lambdamaker.services.lambda_.events import EventQueue
+from lambdamaker.services.lambda_.function_url_tables import MIGRATIONS as URL_MIGRATIONS
+from lambdamaker.services.lambda_.function_urls import FunctionUrlOperations
 from lambdamaker.services.lambda_.inbound import InboundOperations
 from lambdamaker.services.lambda_.invoke import InvokeOperations
 from lambdamaker.services.lambda_.layers import LayerOperations
@@ -43,10 +45,11 @@ class LambdaProvider(
     InvokeOperations,
     EventConfigOperations,
     InboundOperations,
+    FunctionUrlOperations,
 ):
     """AWS Lambda (``lambda``, API version 2015-03-31) on the platform's store and engine."""
 
-    migrations = [*MIGRATIONS, *ESM_MIGRATIONS]
+    migrations = [*MIGRATIONS, *ESM_MIGRATIONS, *URL_MIGRATIONS]
     inline_operations = frozenset(
         {
             "GetFunction",
