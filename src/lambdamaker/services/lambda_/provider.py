@@ -23,6 +23,8 @@ from lambdamaker.services.lambda_.inbound import InboundOperations
 from lambdamaker.services.lambda_.invoke import InvokeOperations
 from lambdamaker.services.lambda_.layers import LayerOperations
 from lambdamaker.services.lambda_.lifecycle import Activator
+from lambdamaker.services.lambda_.mappings.api import EventSourceMappingOperations
+from lambdamaker.services.lambda_.mappings.manager import MappingManager
 from lambdamaker.services.lambda_.mappings.tables import MIGRATIONS as ESM_MIGRATIONS
 from lambdamaker.services.lambda_.permissions import PermissionOperations
 from lambdamaker.services.lambda_.role_keys import RoleCredentials
@@ -45,6 +47,7 @@ class LambdaProvider(
     InvokeOperations,
     EventConfigOperations,
     InboundOperations,
+    EventSourceMappingOperations,
     FunctionUrlOperations,
 ):
     """AWS Lambda (``lambda``, API version 2015-03-31) on the platform's store and engine."""
@@ -82,6 +85,7 @@ class LambdaProvider(
             platform, self.functions_dir / "engine", platform.config.account_concurrency
         )
         self.dispatcher = EventDispatcher(EventQueue(platform.store), self.attempt_event)
+        self.esm_manager = MappingManager(self)
 
     def endpoint_url(self) -> str:
         """Where boto3 inside a function reaches this platform."""
@@ -97,8 +101,10 @@ class LambdaProvider(
         self.activator.start()
         self.restore_concurrency()
         self.dispatcher.start()
+        self.esm_manager.start()
 
     def close(self) -> None:
+        self.esm_manager.close()
         self.dispatcher.close()
         self.activator.close()
         self.engine.close()
