@@ -37,12 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
+from crash_support import Server, zip_files
 from lambdamaker.services.lambda_.tables import events as lambda_events
-from lambdamaker.testing import ServerProcess
 
 INVOKES = 10_000
 MESSAGES = 10_000
@@ -67,58 +65,6 @@ _url = _sqs.get_queue_url(QueueName=os.environ["RESULTS_QUEUE"])["QueueUrl"]
 def handler(event, context):
     _sqs.send_message(QueueUrl=_url, MessageBody=str(event["id"]))
 """
-
-
-class Server:
-    """The server under test, its restarts, and what clients need to follow them: each restart
-    starts a new *generation* (a new port); a client that failed waits for a newer one."""
-
-    def __init__(self, data: Path) -> None:
-        self.process = ServerProcess(data)
-        self.generation = 0
-        self.failed = False
-        self.cond = threading.Condition()
-        self.process.start()
-        self.key, self.secret = self.process.credentials()
-
-    def current(self) -> tuple[int, str]:
-        with self.cond:
-            return self.generation, self.process.endpoint_url
-
-    def restart(self) -> None:
-        try:
-            self.process.start()
-        except BaseException:
-            self.abandon()
-            raise
-        with self.cond:
-            self.generation += 1
-            self.cond.notify_all()
-
-    def abandon(self) -> None:
-        """The test failed: clients stop retrying."""
-        with self.cond:
-            self.failed = True
-            self.cond.notify_all()
-
-    def wait_newer(self, generation: int, timeout: float) -> None:
-        with self.cond:
-            self.cond.wait_for(lambda: self.generation > generation or self.failed, timeout)
-            if self.failed:
-                raise RuntimeError("the test failed; clients stop")
-
-    def client(self, service: str, endpoint: str) -> Any:
-        # A session per client: boto3's default session is not safe to share across threads.
-        return boto3.session.Session().client(
-            service,
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id=self.key,
-            aws_secret_access_key=self.secret,
-            config=Config(
-                retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, tcp_keepalive=True
-            ),
-        )
 
 
 @dataclass
@@ -220,7 +166,7 @@ def test_kill_9_ten_times_loses_no_acknowledged_event(
             Handler="app.handler",
             Timeout=30,
             Environment={"Variables": {"RESULTS_QUEUE": "results"}},
-            Code={"ZipFile": _zip({"app.py": RECORDER})},
+            Code={"ZipFile": zip_files({"app.py": RECORDER})},
         )
         lam.get_waiter("function_active_v2").wait(
             FunctionName="recorder", WaiterConfig={"Delay": 1}
@@ -340,14 +286,3 @@ def test_kill_9_ten_times_loses_no_acknowledged_event(
     assert sqs_lost == 0 and invoke_lost == 0
     assert sqs_dups <= sqs_bound
     assert invoke_dups <= invoke_bound
-
-
-def _zip(files: dict[str, str]) -> bytes:
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, content in files.items():
-            zf.writestr(name, content)
-    return buf.getvalue()
