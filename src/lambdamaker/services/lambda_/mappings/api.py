@@ -189,10 +189,17 @@ class EventSourceMappingOperations(LambdaBase):
             )
             row = self._mapping_row(conn, mapping_uuid)
         out = cfg.describe(row, self._region())
-        self.esm_manager.stop(mapping_uuid)
-        with self.store.begin() as conn:
-            conn.execute(sa.delete(esm_checkpoints).where(esm_checkpoints.c.uuid == mapping_uuid))
-            conn.execute(sa.delete(esm_mappings).where(esm_mappings.c.uuid == mapping_uuid))
+
+        def forget() -> None:
+            with self.store.begin() as conn:
+                conn.execute(
+                    sa.delete(esm_checkpoints).where(esm_checkpoints.c.uuid == mapping_uuid)
+                )
+                conn.execute(sa.delete(esm_mappings).where(esm_mappings.c.uuid == mapping_uuid))
+
+        # The row goes once the poller has stopped (its batch in flight committed): usually at
+        # once; a long invocation finishes in the background while the mapping shows Deleting.
+        self.esm_manager.stop(mapping_uuid, then=forget)
         return out
 
     def get_event_source_mapping(

@@ -7,30 +7,37 @@ Invariants:
   poller (started, or handed the new settings through ``update``); a disabled or deleted one
   has none. It is called at start for every row and after every API change.
 - Pollers by source kind: ``sqs`` -> ``sqs_source.SqsPoller``; ``kinesis`` / ``dynamodb`` ->
-  ``stream_poller.StreamPoller`` (imported lazily: without it stream mappings are stored but
-  not polled, and a warning says so).
+  ``stream_poller.StreamPoller``.
+- Stopping a poller lets the invocation in flight finish and commit, which may take as long as
+  the function's timeout: API calls wait for it at most ``STOP_WAIT_S``, the rest goes on in a
+  thread. A mapping never has two pollers at once: a new poller for a mapping whose old one is
+  still stopping waits for it first.
 - ``record_result`` writes ``LastProcessingResult`` only when it changes (a busy mapping does
   not write its row after every batch).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 
 from lambdamaker.services.lambda_.mappings.config import mapping_of
 from lambdamaker.services.lambda_.mappings.model import Mapping
 from lambdamaker.services.lambda_.mappings.sources import stream_source
+from lambdamaker.services.lambda_.mappings.sqs_source import SqsPoller
+from lambdamaker.services.lambda_.mappings.stream_poller import StreamPoller
 from lambdamaker.services.lambda_.mappings.tables import esm_checkpoints, esm_mappings
 
 if TYPE_CHECKING:
     from lambdamaker.services.lambda_.provider import LambdaProvider
 
 log = logging.getLogger("lambdamaker.lambda")
+
+STOP_WAIT_S = 2.0
 
 
 class Poller(Protocol):
@@ -48,6 +55,7 @@ class MappingManager:
         self._pollers: dict[str, Poller] = {}
         self._kinds: dict[str, str] = {}
         self._results: dict[str, str] = {}
+        self._stopping: dict[str, threading.Thread] = {}
         self._closed = False
 
     def start(self) -> None:
@@ -81,7 +89,7 @@ class MappingManager:
                     sa.select(esm_mappings).where(esm_mappings.c.uuid == mapping_uuid)
                 ).first()
             if row is None or row.state == "Deleting":
-                self._stop_locked(mapping_uuid)
+                self._retire_locked(mapping_uuid)
                 return
             mapping = mapping_of(row, self.provider.platform.config.region)
             if row.state in ("Creating", "Updating"):
@@ -92,13 +100,16 @@ class MappingManager:
                         .values(state="Enabled" if mapping.enabled else "Disabled")
                     )
             if not mapping.enabled:
-                self._stop_locked(mapping_uuid)
+                self._retire_locked(mapping_uuid)
                 return
             poller = self._pollers.get(mapping_uuid)
             if poller is not None and self._kinds.get(mapping_uuid) == mapping.kind:
                 poller.update(mapping)
                 return
-            self._stop_locked(mapping_uuid)
+            self._retire_locked(mapping_uuid)
+            stopping = self._stopping.get(mapping_uuid)
+            if stopping is not None:
+                stopping.join()  # never two pollers of one mapping
             poller = self._new_poller(mapping)
             if poller is None:
                 return
@@ -106,29 +117,42 @@ class MappingManager:
             self._kinds[mapping_uuid] = mapping.kind
             poller.start()
 
-    def stop(self, mapping_uuid: str) -> None:
+    def stop(self, mapping_uuid: str, then: Callable[[], None] | None = None) -> None:
+        """Stop the mapping's poller, then run ``then`` (waits at most ``STOP_WAIT_S``)."""
         with self._lock:
-            self._stop_locked(mapping_uuid)
+            self._retire_locked(mapping_uuid, then)
 
-    def _stop_locked(self, mapping_uuid: str) -> None:
+    def _retire_locked(self, mapping_uuid: str, then: Callable[[], None] | None = None) -> None:
         poller = self._pollers.pop(mapping_uuid, None)
         self._kinds.pop(mapping_uuid, None)
         self._results.pop(mapping_uuid, None)
-        if poller is not None:
-            poller.stop()
+        if poller is None and then is None:
+            return
+        previous = self._stopping.get(mapping_uuid)
+
+        def run() -> None:
+            try:
+                if previous is not None:
+                    previous.join()
+                if poller is not None:
+                    poller.stop()
+                if then is not None:
+                    then()
+            except Exception:
+                log.exception("lambda: stopping event source mapping %s failed", mapping_uuid)
+            finally:
+                # Not under the lock: sync() may hold it while it waits for this thread.
+                if self._stopping.get(mapping_uuid) is thread:
+                    self._stopping.pop(mapping_uuid, None)
+
+        thread = threading.Thread(target=run, name=f"esm-stop-{mapping_uuid[:8]}", daemon=True)
+        self._stopping[mapping_uuid] = thread
+        thread.start()
+        thread.join(STOP_WAIT_S)
 
     def _new_poller(self, mapping: Mapping) -> Poller | None:
         if mapping.kind == "sqs":
-            from lambdamaker.services.lambda_.mappings.sqs_source import SqsPoller
-
             return SqsPoller(self.provider, mapping, self.record_result)
-        try:
-            module: Any = importlib.import_module(
-                "lambdamaker.services.lambda_.mappings.stream_poller"
-            )
-        except ImportError:
-            log.warning("lambda: no stream poller in this build; %s is not polled", mapping.uuid)
-            return None
         source = stream_source(self.provider.platform, mapping.kind, mapping.source_arn)
         if source is None:
             log.warning(
@@ -137,8 +161,7 @@ class MappingManager:
                 mapping.uuid,
             )
             return None
-        poller: Poller = module.StreamPoller(self.provider, mapping, source)
-        return poller
+        return StreamPoller(self.provider, mapping, source)
 
     def record_result(self, mapping_uuid: str, result: str) -> None:
         """Set the mapping's ``LastProcessingResult`` (a no-op when unchanged)."""
