@@ -201,3 +201,27 @@ def replay_load(
         "ok": float(good),
         "errors": float(bad),
     }
+
+
+class Bench:
+    """The server under test (a ``lambdamaker.testing.ServerProcess``) and pre-signed request
+    builders for its JSON protocols."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.endpoint: str = server.endpoint_url
+        self.key, self.secret = server.credentials()
+
+    def json_request(
+        self, service: str, target: str, version: str, params: dict[str, Any]
+    ) -> bytes:
+        return sign_request(
+            self.endpoint,
+            self.key,
+            self.secret,
+            service,
+            "POST",
+            "/",
+            json.dumps(params).encode(),
+            {"Content-Type": f"application/x-amz-json-{version}", "X-Amz-Target": target},
+        )

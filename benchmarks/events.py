@@ -43,6 +43,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from benchmarks._common import Bench as BenchBase
 from benchmarks._common import parser, replay_load, report, sign_request, time_calls
 
 PARTS = ("patterns", "sqs", "async", "eventbridge")
@@ -144,27 +145,8 @@ def patterns_part(quick: bool, rows: Rows, metrics: Metrics) -> None:
 # -- a server and JSON-protocol requests --------------------------------------------------------
 
 
-class Bench:
-    """The server under test and pre-signed request builders for its JSON protocols."""
-
-    def __init__(self, server: Any) -> None:
-        self.server = server
-        self.endpoint: str = server.endpoint_url
-        self.key, self.secret = server.credentials()
-
-    def json_request(
-        self, service: str, target: str, version: str, params: dict[str, Any]
-    ) -> bytes:
-        return sign_request(
-            self.endpoint,
-            self.key,
-            self.secret,
-            service,
-            "POST",
-            "/",
-            json.dumps(params).encode(),
-            {"Content-Type": f"application/x-amz-json-{version}", "X-Amz-Target": target},
-        )
+class Bench(BenchBase):
+    """The server under test, with the SQS requests and counts this benchmark uses."""
 
     def sqs(self, action: str, params: dict[str, Any]) -> bytes:
         return self.json_request("sqs", f"AmazonSQS.{action}", "1.0", params)

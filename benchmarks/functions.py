@@ -324,33 +324,47 @@ def engine_cold(root: Path, n: int, snapshot: bool, res: Results) -> None:
 # -- (a), (c): over HTTP -----------------------------------------------------------------------
 
 
-def create_noop_function(lam: Any, iam: Any, code: Path) -> None:
-    """Through the Lambda API: a role, the function ``noop``, wait until Active, one cold start."""
-    role = iam.create_role(
-        RoleName="bench-lambda",
-        AssumeRolePolicyDocument=json.dumps(
+def bench_role(iam: Any) -> str:
+    """The benchmarks' execution role (created once per server)."""
+    try:
+        return str(iam.get_role(RoleName="bench-lambda")["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
             {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Principal": {"Service": "lambda.amazonaws.com"},
-                        "Action": "sts:AssumeRole",
-                    }
-                ],
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
             }
-        ),
-    )["Role"]["Arn"]
-    lam.create_function(
-        FunctionName="noop",
+        ],
+    }
+    role = iam.create_role(RoleName="bench-lambda", AssumeRolePolicyDocument=json.dumps(trust))
+    return str(role["Role"]["Arn"])
+
+
+def create_function(
+    lam: Any, iam: Any, name: str, code: Path, env: dict[str, str] | None = None
+) -> str:
+    """Through the Lambda API: the function ``name`` from ``code``, Active; its ARN."""
+    arn = lam.create_function(
+        FunctionName=name,
         Runtime=runtime_name(),
-        Role=role,
+        Role=bench_role(iam),
         Handler="handler.handler",
         Code={"ZipFile": zip_code(code)},
         MemorySize=256,
-        Timeout=30,
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName="noop")
+        Timeout=60,
+        Environment={"Variables": env or {}},
+    )["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return str(arn)
+
+
+def create_noop_function(lam: Any, iam: Any, code: Path) -> None:
+    """The function ``noop``, Active, after one cold start."""
+    create_function(lam, iam, "noop", code)
     lam.invoke(FunctionName="noop", Payload=NOOP_PAYLOAD)  # the cold start
 
 

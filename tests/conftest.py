@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from lambdamaker.store import Store
@@ -98,3 +99,10 @@ def store(store_url: str) -> Iterator[Store]:
     s = Store(store_url)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def http() -> Iterator[httpx.Client]:
+    """A plain HTTP client (HTTP APIs, function URLs)."""
+    with httpx.Client(timeout=60) as client:
+        yield client

@@ -3,16 +3,16 @@ clients that follow it, and function packages built from source text."""
 
 from __future__ import annotations
 
-import io
 import threading
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from lambdamaker.testing import ServerProcess
+from lambdamaker.testing import ServerProcess, zip_files
+
+__all__ = ["Server", "zip_files"]
 
 
 class Server:
@@ -65,11 +65,3 @@ class Server:
                 retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30, tcp_keepalive=True
             ),
         )
-
-
-def zip_files(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, content in files.items():
-            zf.writestr(name, content)
-    return buf.getvalue()

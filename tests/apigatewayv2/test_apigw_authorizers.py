@@ -4,12 +4,10 @@ policy responses, context and caching; AWS_IAM routes with SigV4."""
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -23,9 +21,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from function_support import create_function
 from lambdamaker.testing import ServerProcess
-
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 ECHO = """
 import json
@@ -59,41 +56,13 @@ def handler(event, context):
 """
 
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
-def _function(lam: Any, source: str) -> str:
-    name = f"apigw-auth-{uuid.uuid4().hex[:8]}"
-    arn: str = lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": _zip(source)},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
-    return arn
-
-
 @pytest.fixture(scope="module")
 def functions(boto_client: Callable[..., Any]) -> dict[str, str]:
     lam = boto_client("lambda")
-    return {"echo": _function(lam, ECHO), "authorizer": _function(lam, AUTHORIZER)}
-
-
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=60) as client:
-        yield client
-
-
-@pytest.fixture()
-def apigw(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("apigatewayv2")
+    return {
+        "echo": create_function(lam, ECHO, "apigw-auth"),
+        "authorizer": create_function(lam, AUTHORIZER, "apigw-auth"),
+    }
 
 
 def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import uuid
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+from function_support import create_function
 
 HANDLER = """
 import json
@@ -26,37 +24,9 @@ def handler(event, context):
 """
 
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def fn_arn(boto_client: Callable[..., Any]) -> str:
-    lam = boto_client("lambda")
-    name = f"apigw-dtc-{uuid.uuid4().hex[:8]}"
-    arn: str = lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": _zip(HANDLER)},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
-    return arn
-
-
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=60) as client:
-        yield client
-
-
-@pytest.fixture()
-def apigw(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("apigatewayv2")
+    return create_function(boto_client("lambda"), HANDLER, "apigw-dtc")
 
 
 def _api(apigw: Any, fn_arn: str, **kwargs: Any) -> tuple[str, str, str]:

@@ -4,19 +4,16 @@ calls it on ``ApiEndpoint`` (and by Host), and the function sees AWS's proxy eve
 from __future__ import annotations
 
 import base64
-import io
 import json
 import uuid
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
+from function_support import create_function
 from lambdamaker.testing import ServerProcess
-
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 HANDLER = """
 import base64, json
@@ -41,26 +38,9 @@ def handler(event, context):
 """
 
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def function_arn(boto_client: Callable[..., Any]) -> str:
-    lam = boto_client("lambda")
-    name = f"apigw-{uuid.uuid4().hex[:8]}"
-    arn: str = lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": _zip(HANDLER)},
-    )["FunctionArn"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
-    return arn
+    return create_function(boto_client("lambda"), HANDLER, "apigw")
 
 
 def _api(apigw: Any, fn_arn: str, version: str, keys: list[str], stage: str) -> dict[str, Any]:
@@ -75,12 +55,6 @@ def _api(apigw: Any, fn_arn: str, version: str, keys: list[str], stage: str) -> 
         apigw.create_route(ApiId=api["ApiId"], RouteKey=key, Target=f"integrations/{integration}")
     apigw.create_stage(ApiId=api["ApiId"], StageName=stage, AutoDeploy=True)
     return dict(api)
-
-
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=60) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -29,3 +30,24 @@ def call(platform: Platform, operation: str, **params: Any) -> dict[str, Any]:
         result = asyncio.run(result)
     assert isinstance(result, dict)
     return result
+
+
+def create_table(
+    ddb: Any, prefix: str, sort: tuple[str, str] | None = ("sk", "N"), **settings: Any
+) -> str:
+    """A new on-demand table ``<prefix>-<10 hex>`` keyed by ``pk`` (S) and, unless ``sort``
+    is None, a sort key ``sort`` = (name, type); its name."""
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    keys = [{"AttributeName": "pk", "KeyType": "HASH"}]
+    attributes = [{"AttributeName": "pk", "AttributeType": "S"}]
+    if sort is not None:
+        keys.append({"AttributeName": sort[0], "KeyType": "RANGE"})
+        attributes.append({"AttributeName": sort[0], "AttributeType": sort[1]})
+    ddb.create_table(
+        TableName=name,
+        KeySchema=keys,
+        AttributeDefinitions=attributes,
+        BillingMode="PAY_PER_REQUEST",
+        **settings,
+    )
+    return name

@@ -3,12 +3,11 @@ boto3, and ``legacy.filter_condition`` (QueryFilter / ScanFilter) as a pure func
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from ddb_support import error_of
+from ddb_support import create_table, error_of
 
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.dynamodb.legacy import filter_condition
@@ -26,13 +25,7 @@ ITEM = dict(
 
 @pytest.fixture()
 def table(ddb: Any) -> str:
-    name = f"legacy-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(ddb, "legacy", None)
     ddb.put_item(TableName=name, Item=ITEM)
     return name
 

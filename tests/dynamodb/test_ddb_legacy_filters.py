@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from ddb_support import error_of
+from ddb_support import create_table, error_of
 
 
 @pytest.fixture()
 def table(ddb: Any) -> str:
-    name = f"legacy-filters-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(ddb, "legacy-filters", ("sk", "N"))
     for i in range(10):
         item = {"pk": {"S": "p"}, "sk": {"N": str(i)}, "n": {"N": str(i * 10)}}
         if i % 2:

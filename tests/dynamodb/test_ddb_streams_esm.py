@@ -3,12 +3,12 @@ function, in order, in Lambda's DynamoDB record shape (boto3 against the session
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
-import zipfile
 from typing import Any
+
+from lambdamaker.testing import zip_source
 
 HANDLER = """
 import json, os
@@ -20,13 +20,6 @@ sqs = boto3.client("sqs")
 def handler(event, context):
     sqs.send_message(QueueUrl=os.environ["SINK"], MessageBody=json.dumps(event))
 """
-
-
-def _zip(code: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", code)
-    return buf.getvalue()
 
 
 def test_item_changes_reach_the_function_in_order_as_lambda_shows_them(
@@ -41,7 +34,7 @@ def test_item_changes_reach_the_function_in_order_as_lambda_shows_them(
         Runtime="python3.12",
         Role="arn:aws:iam::000000000000:role/lambda-role",
         Handler="app.handler",
-        Code={"ZipFile": _zip(HANDLER)},
+        Code={"ZipFile": zip_source(HANDLER)},
         Environment={"Variables": {"SINK": sink}},
         Timeout=30,
     )

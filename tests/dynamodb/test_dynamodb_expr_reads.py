@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
+from ddb_support import create_table
 from ddb_support import error_of as _error
 
 from lambdamaker.testing import ServerProcess
@@ -17,19 +17,7 @@ from lambdamaker.testing import ServerProcess
 @pytest.fixture()
 def table(ddb: Any) -> str:
     """(pk: S, sk: N): partition "p" holds sk 0..9 with ``odd`` and ``m`` attributes."""
-    name = f"exr-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(ddb, "exr", ("sk", "N"))
     for i in range(10):
         ddb.put_item(
             TableName=name,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
+from ddb_support import create_table
 from ddb_support import error_of as _error
 
 from lambdamaker.testing import ServerProcess
@@ -16,13 +16,7 @@ from lambdamaker.testing import ServerProcess
 
 @pytest.fixture()
 def table(ddb: Any) -> str:
-    name = f"expr-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(ddb, "expr", None)
     return name
 
 

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from ddb_support import create_table
 
 
 @pytest.fixture()
 def numbers(ddb: Any) -> str:
     """A table keyed by (pk: S, sk: N) with sort keys -5..14 in partition "p" and 3 in "q"."""
-    name = f"reads-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    name = create_table(ddb, "reads", ("sk", "N"))
     writes = [
         {"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"N": str(n)}}}} for n in range(-5, 15)
     ]

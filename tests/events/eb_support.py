@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import io
 import json
 import time
 import uuid
-import zipfile
 from typing import Any
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -79,13 +77,6 @@ def put(events: Any, source: str, detail: dict[str, Any], bus: str = "default") 
     assert out["FailedEntryCount"] == 0, out
     event_id: str = out["Entries"][0]["EventId"]
     return event_id
-
-
-def zipped(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
 
 
 class Call:

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from eb_support import RECORDER, ROLE, bodies, new_queue, put, receive, rule_with_target, zipped
+from eb_support import RECORDER, ROLE, bodies, new_queue, put, receive, rule_with_target
+
+from lambdamaker.testing import zip_source
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +184,7 @@ def test_lambda_target_is_invoked_with_the_event(
         Runtime="python3.12",
         Role=ROLE,
         Handler="app.handler",
-        Code={"ZipFile": zipped(RECORDER)},
+        Code={"ZipFile": zip_source(RECORDER)},
         Environment={"Variables": {"OUT_QUEUE": out_url}},
     )["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName=fn, WaiterConfig={"Delay": 1})

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import io
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -16,6 +14,7 @@ from lambdamaker.errors import ServiceError
 from lambdamaker.gateway.protocol import ServiceProtocol
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
+from lambdamaker.testing import zip_files as make_zip
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -25,18 +24,6 @@ ECHO = """
 def handler(event, context):
     return {"event": event, "version": context.function_version}
 """
-
-
-def make_zip(files: dict[str, str | bytes], modes: dict[str, int] | None = None) -> bytes:
-    """A zip of ``files`` (name -> content); ``modes`` sets Unix permissions per name."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, content in files.items():
-            info = zipfile.ZipInfo(name)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = ((modes or {}).get(name, 0o644) & 0xFFFF) << 16
-            zf.writestr(info, content)
-    return buf.getvalue()
 
 
 def echo_zip(extra: str = "") -> bytes:

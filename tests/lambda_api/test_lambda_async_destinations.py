@@ -17,6 +17,7 @@ import pytest
 from lambda_support import ROLE, make_zip
 
 from lambdamaker.testing import ServerProcess
+from queue_support import create_queue
 
 FAIL = """
 def handler(event, context):
@@ -61,12 +62,6 @@ def create(lam: Any, code: str, **params: Any) -> str:
     return name
 
 
-def queue(sqs: Any) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=f"dest-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    return url, arn["QueueArn"]
-
-
 def receive_one(sqs: Any, url: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -94,7 +89,7 @@ def test_failing_function_is_retried_twice_then_its_record_goes_to_on_failure(
     lam: Any, sqs: Any
 ) -> None:
     name = create(lam, FAIL)
-    url, arn = queue(sqs)
+    url, arn = create_queue(sqs)
     lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig=on("OnFailure", arn))
     request_id = invoke_event(lam, name, {"n": 1})
     record = json.loads(receive_one(sqs, url)["Body"])
@@ -119,7 +114,7 @@ def test_failing_function_is_retried_twice_then_its_record_goes_to_on_failure(
 
 def test_no_retries_with_maximum_retry_attempts_zero(lam: Any, sqs: Any) -> None:
     name = create(lam, FAIL)
-    url, arn = queue(sqs)
+    url, arn = create_queue(sqs)
     lam.put_function_event_invoke_config(
         FunctionName=name, MaximumRetryAttempts=0, DestinationConfig=on("OnFailure", arn)
     )
@@ -131,7 +126,7 @@ def test_no_retries_with_maximum_retry_attempts_zero(lam: Any, sqs: Any) -> None
 
 def test_success_goes_to_on_success_with_the_response(lam: Any, sqs: Any) -> None:
     name = create(lam, ECHO)
-    url, arn = queue(sqs)
+    url, arn = create_queue(sqs)
     lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig=on("OnSuccess", arn))
     invoke_event(lam, name, {"n": 3})
     record = json.loads(receive_one(sqs, url)["Body"])
@@ -144,7 +139,7 @@ def test_success_goes_to_on_success_with_the_response(lam: Any, sqs: Any) -> Non
 def test_event_older_than_its_maximum_age_goes_to_on_failure(lam: Any, sqs: Any) -> None:
     name = create(lam, ECHO)
     lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
-    url, arn = queue(sqs)
+    url, arn = create_queue(sqs)
     lam.put_function_event_invoke_config(
         FunctionName=name, MaximumEventAgeInSeconds=60, DestinationConfig=on("OnFailure", arn)
     )
@@ -157,7 +152,7 @@ def test_event_older_than_its_maximum_age_goes_to_on_failure(lam: Any, sqs: Any)
 
 
 def test_failure_without_on_failure_goes_to_the_dead_letter_queue(lam: Any, sqs: Any) -> None:
-    url, arn = queue(sqs)
+    url, arn = create_queue(sqs)
     name = create(lam, FAIL, DeadLetterConfig={"TargetArn": arn})
     lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=1)
     request_id = invoke_event(lam, name, {"n": 5})
@@ -170,7 +165,7 @@ def test_failure_without_on_failure_goes_to_the_dead_letter_queue(lam: Any, sqs:
 
 
 def test_a_lambda_destination_receives_the_record_as_an_event(lam: Any, sqs: Any) -> None:
-    url, arn = queue(sqs)
+    url, arn = create_queue(sqs)
     downstream = create(lam, ECHO)
     lam.put_function_event_invoke_config(
         FunctionName=downstream, DestinationConfig=on("OnSuccess", arn)

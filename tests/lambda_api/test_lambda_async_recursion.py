@@ -4,7 +4,6 @@ forever runs 16 times; the 17th event goes to its OnFailure destination."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +14,7 @@ from lambda_support import ROLE, make_zip
 
 from lambdamaker.services.lambda_.lineage import MAX_CHAIN, function_hash, next_trace
 from lambdamaker.testing import ServerProcess
+from queue_support import create_queue, drain
 
 LOOP = """
 import json, os
@@ -56,29 +56,11 @@ def create(lam: Any, code: str) -> str:
     return name
 
 
-def queue(sqs: Any) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    return url, arn["QueueArn"]
-
-
-def drain(sqs: Any, url: str, until: int, timeout: float = 90) -> list[dict[str, Any]]:
-    got: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while len(got) < until and time.monotonic() < deadline:
-        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            got.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return got
-
-
 def test_a_function_invoking_itself_forever_stops_after_sixteen(server: ServerProcess) -> None:
     lam, sqs = server.client("lambda"), server.client("sqs")
     name = create(lam, LOOP)
-    runs_url, _ = queue(sqs)
-    stopped_url, stopped_arn = queue(sqs)
+    runs_url, _ = create_queue(sqs)
+    stopped_url, stopped_arn = create_queue(sqs)
     lam.put_function_event_invoke_config(
         FunctionName=name,
         MaximumRetryAttempts=0,
@@ -148,7 +130,7 @@ def test_recursion_config_allow_lets_a_chain_go_past_sixteen(server: ServerProce
     out = lam.put_function_recursion_config(FunctionName=name, RecursiveLoop="Allow")
     assert out["RecursiveLoop"] == "Allow"
     assert lam.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Allow"
-    runs_url, _ = queue(sqs)
+    runs_url, _ = create_queue(sqs)
     stop = MAX_CHAIN + 4
     lam.invoke(
         FunctionName=name,

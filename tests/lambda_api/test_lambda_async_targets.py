@@ -16,6 +16,7 @@ from lambda_support import ACCOUNT, REGION, ROLE, make_zip
 
 from lambdamaker.services.events import EventsProvider
 from lambdamaker.testing import ServerProcess
+from queue_support import create_queue
 
 FAIL = "def handler(event, context):\n    raise ValueError('boom')\n"
 ECHO = "def handler(event, context):\n    return {'echo': event}\n"
@@ -59,16 +60,10 @@ def create(lam: Any, code: str, **params: Any) -> str:
     return name
 
 
-def queue(sqs: Any) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    return url, arn["QueueArn"]
-
-
 def topic_into_queue(sns: Any, sqs: Any) -> tuple[str, str]:
     """A topic delivering raw messages to a new queue: (topic ARN, queue URL)."""
     topic = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:8]}")["TopicArn"]
-    url, arn = queue(sqs)
+    url, arn = create_queue(sqs)
     sns.subscribe(
         TopicArn=topic,
         Protocol="sqs",
@@ -123,7 +118,7 @@ def test_failure_record_is_put_on_an_eventbridge_bus(
     server: ServerProcess, lam: Any, sqs: Any
 ) -> None:
     events = server.client("events")
-    url, queue_arn = queue(sqs)
+    url, queue_arn = create_queue(sqs)
     rule = f"r-{uuid.uuid4().hex[:8]}"
     events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["lambda"]}))
     events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": queue_arn}])

@@ -4,11 +4,9 @@ function sees AWS's payload format 2.0 event for function URLs."""
 from __future__ import annotations
 
 import base64
-import io
 import re
 import uuid
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -18,9 +16,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from lambdamaker.testing import ServerProcess
-
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
+from function_support import ROLE, create_function
+from lambdamaker.testing import ServerProcess, zip_source
 
 HANDLER = """
 import base64, json
@@ -45,13 +42,6 @@ def handler(event, context):
 """
 
 
-def _zip(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def lam(boto_client: Callable[..., Any]) -> Any:
     return boto_client("lambda")
@@ -59,22 +49,7 @@ def lam(boto_client: Callable[..., Any]) -> Any:
 
 @pytest.fixture(scope="module")
 def function(lam: Any) -> str:
-    name = f"furl-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": _zip(HANDLER)},
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
-    return name
-
-
-@pytest.fixture(scope="module")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=60) as client:
-        yield client
+    return create_function(lam, HANDLER, "furl").rsplit(":", 1)[1]
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +275,7 @@ def test_update_then_delete_takes_effect_on_serving(
         Runtime="python3.12",
         Role=ROLE,
         Handler="app.handler",
-        Code={"ZipFile": _zip(HANDLER)},
+        Code={"ZipFile": zip_source(HANDLER)},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
     url = lam.create_function_url_config(FunctionName=name, AuthType="NONE")["FunctionUrl"]

@@ -16,6 +16,7 @@ from lambda_support import ROLE, make_zip
 
 from lambdamaker.services.lambda_.lineage import MAX_CHAIN, function_hash
 from lambdamaker.testing import ServerProcess
+from queue_support import create_queue, drain
 
 SNS_LOOP = """
 import json, os
@@ -61,24 +62,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server.stop()
 
 
-def queue(sqs: Any) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    return url, arn["QueueArn"]
-
-
-def drain(sqs: Any, url: str, until: int, timeout: float = 90) -> list[dict[str, Any]]:
-    got: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while len(got) < until and time.monotonic() < deadline:
-        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            got.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return got
-
-
 def create(lam: Any, code: str, env: dict[str, str], stopped_arn: str | None) -> str:
     name = f"hops-{uuid.uuid4().hex[:8]}"
     arn: str = lam.create_function(
@@ -120,8 +103,8 @@ def assert_stop_logged(logs: Any, name: str, timeout: float = 10) -> None:
 def sns_loop(server: ServerProcess, stopped: bool) -> tuple[Any, str, str, str, str | None]:
     lam, sns, sqs = server.client("lambda"), server.client("sns"), server.client("sqs")
     topic = sns.create_topic(Name=f"loop-{uuid.uuid4().hex[:8]}")["TopicArn"]
-    runs_url, _ = queue(sqs)
-    stopped_url, stopped_arn = queue(sqs) if stopped else (None, None)
+    runs_url, _ = create_queue(sqs)
+    stopped_url, stopped_arn = create_queue(sqs) if stopped else (None, None)
     arn = create(lam, SNS_LOOP, {"RUNS": runs_url, "TOPIC": topic}, stopped_arn)
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
     return lam, topic, arn, runs_url, stopped_url
@@ -153,8 +136,8 @@ def test_a_function_writing_under_its_trigger_prefix_stops_after_sixteen(
     lam, s3, sqs = server.client("lambda"), server.client("s3"), server.client("sqs")
     bucket = f"loop-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
-    runs_url, _ = queue(sqs)
-    stopped_url, stopped_arn = queue(sqs)
+    runs_url, _ = create_queue(sqs)
+    stopped_url, stopped_arn = create_queue(sqs)
     arn = create(lam, S3_LOOP, {"RUNS": runs_url}, stopped_arn)
     s3.put_bucket_notification_configuration(
         Bucket=bucket,

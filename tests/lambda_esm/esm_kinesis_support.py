@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 import time
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from lambdamaker.observability.log_tables import log_events, log_groups
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.lambda_.mappings.tables import esm_checkpoints
+from lambdamaker.testing import zip_source
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -79,10 +78,7 @@ def call(platform: Platform, service: str, operation: str, **params: Any) -> dic
 
 
 def handler_zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", HANDLER)
-    return buf.getvalue()
+    return zip_source(HANDLER)
 
 
 def create_function(platform: Platform, name: str, mode: str = "raise") -> str:
@@ -192,3 +188,18 @@ def checkpoints_of(platform: Platform, mapping_uuid: str) -> dict[str, str | Non
             )
         ).all()
     return {row.shard_id: row.checkpoint for row in rows}
+
+
+def mapping(platform: Platform, function: str, stream: str, **params: Any) -> str:
+    """CreateEventSourceMapping in-process (TRIM_HORIZON, batches of 10 unless given)."""
+    params.setdefault("StartingPosition", "TRIM_HORIZON")
+    params.setdefault("BatchSize", 10)
+    out = call(
+        platform,
+        "lambda",
+        "CreateEventSourceMapping",
+        FunctionName=function,
+        EventSourceArn=stream,
+        **params,
+    )
+    return str(out["UUID"])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import json
+from function_support import create_function as new_function
+from queue_support import create_queue, drain
+
+__all__ = ["create_queue", "drain"]
+
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
@@ -59,34 +61,9 @@ def handler(event, context):
 """
 
 
-def make_zip(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, content in files.items():
-            zf.writestr(name, content)
-    return buf.getvalue()
-
-
 def create_function(lam: Any, code: str, prefix: str = "esm") -> str:
-    name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    lam.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=ROLE,
-        Handler="app.handler",
-        Code={"ZipFile": make_zip({"app.py": code})},
-        Timeout=30,
-    )
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
-    return name
-
-
-def create_queue(sqs: Any, name: str | None = None, **attributes: str) -> tuple[str, str]:
-    """(url, arn) of a new queue."""
-    name = name or f"q-{uuid.uuid4().hex[:8]}"
-    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
-    return url, arn["QueueArn"]
+    """A new function running ``code``; its name."""
+    return new_function(lam, code, prefix, Timeout=30).rsplit(":", 1)[1]
 
 
 def source_with_sink(sqs: Any, fifo: bool = False, **attributes: str) -> tuple[str, str, str]:
@@ -97,19 +74,6 @@ def source_with_sink(sqs: Any, fifo: bool = False, **attributes: str) -> tuple[s
         attributes = {"FifoQueue": "true", **attributes}
     url, arn = create_queue(sqs, base + (".fifo" if fifo else ""), **attributes)
     return url, arn, sink_url
-
-
-def drain(sqs: Any, url: str, until: int, timeout: float = 30) -> list[dict[str, Any]]:
-    """Bodies (parsed JSON) received from ``url`` until ``until`` arrived or ``timeout``."""
-    got: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    while len(got) < until and time.monotonic() < deadline:
-        for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get(
-            "Messages", []
-        ):
-            got.append(json.loads(m["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-    return got
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from esm_kinesis_support import (
     create_stream,
     data_of,
     invocations,
+    mapping,
     new_platform,
     put,
     receive_all,
@@ -27,37 +27,11 @@ from esm_kinesis_support import (
 )
 
 from lambdamaker.platform import Platform
-from lambdamaker.services.lambda_.mappings.stream_poller import StreamPoller
 
 FN = "consumer"
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(StreamPoller, "retry_delay_s", 0.0)
-    monkeypatch.setattr(StreamPoller, "poll_interval_s", 0.05)
-    monkeypatch.setattr(StreamPoller, "discover_interval_s", 0.1)
-
-
-@pytest.fixture()
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    p = new_platform(tmp_path / "data")
-    yield p
-    p.close()
-
-
-def mapping(platform: Platform, function: str, stream: str, **params: Any) -> str:
-    params.setdefault("StartingPosition", "TRIM_HORIZON")
-    params.setdefault("BatchSize", 10)
-    out = call(
-        platform,
-        "lambda",
-        "CreateEventSourceMapping",
-        FunctionName=function,
-        EventSourceArn=stream,
-        **params,
-    )
-    return str(out["UUID"])
+pytestmark = pytest.mark.usefixtures("fast_stream_poller")
 
 
 def test_each_shard_is_delivered_in_order_with_lambdas_record_shape(

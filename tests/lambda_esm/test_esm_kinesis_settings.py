@@ -4,8 +4,6 @@ throttling, MaximumBatchingWindowInSeconds, AT_TIMESTAMP."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +14,7 @@ from esm_kinesis_support import (
     create_queue,
     create_stream,
     invocations,
-    new_platform,
+    mapping,
     put,
     receive_all,
     succeeded,
@@ -24,37 +22,11 @@ from esm_kinesis_support import (
 )
 
 from lambdamaker.platform import Platform
-from lambdamaker.services.lambda_.mappings.stream_poller import StreamPoller
 
 FN = "consumer"
 
 
-@pytest.fixture(autouse=True)
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(StreamPoller, "retry_delay_s", 0.0)
-    monkeypatch.setattr(StreamPoller, "poll_interval_s", 0.05)
-    monkeypatch.setattr(StreamPoller, "discover_interval_s", 0.1)
-
-
-@pytest.fixture()
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    p = new_platform(tmp_path / "data")
-    yield p
-    p.close()
-
-
-def mapping(platform: Platform, function: str, stream: str, **params: Any) -> str:
-    params.setdefault("StartingPosition", "TRIM_HORIZON")
-    params.setdefault("BatchSize", 10)
-    out = call(
-        platform,
-        "lambda",
-        "CreateEventSourceMapping",
-        FunctionName=function,
-        EventSourceArn=stream,
-        **params,
-    )
-    return str(out["UUID"])
+pytestmark = pytest.mark.usefixtures("fast_stream_poller")
 
 
 def test_a_disabled_mapping_does_not_poll_and_an_update_applies_new_settings(

@@ -3,17 +3,18 @@ listing and paging, validation errors, tags, and a real one-time schedule firing
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from lambdamaker.testing import zip_source
+from queue_support import create_queue
 
 ROLE = "arn:aws:iam::000000000000:role/scheduler"
 OFF = {"Mode": "OFF"}
@@ -31,14 +32,6 @@ def sqs(boto_client: Callable[..., Any]) -> Any:
 
 def _name(prefix: str = "s") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-def _queue(sqs: Any) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=_name("q"))["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    return url, arn
 
 
 def _target(
@@ -293,7 +286,7 @@ def _receive(sqs: Any, url: str, timeout: float) -> list[dict[str, Any]]:
 
 
 def test_one_time_schedule_fires_into_sqs_and_is_deleted(scheduler: Any, sqs: Any) -> None:
-    url, queue_arn = _queue(sqs)
+    url, queue_arn = create_queue(sqs)
     name = _name("once")
     when = (datetime.now(UTC) + timedelta(seconds=2)).replace(microsecond=0, tzinfo=None)
     scheduler.create_schedule(
@@ -314,7 +307,7 @@ def test_rate_schedule_fires_at_creation_into_an_sns_topic(
     scheduler: Any, sqs: Any, boto_client: Callable[..., Any]
 ) -> None:
     sns = boto_client("sns")
-    url, queue_arn = _queue(sqs)
+    url, queue_arn = create_queue(sqs)
     topic = sns.create_topic(Name=_name("t"))["TopicArn"]
     sns.subscribe(
         TopicArn=topic,
@@ -339,7 +332,7 @@ def test_schedule_puts_an_event_on_a_bus_with_its_source_and_detail_type(
     scheduler: Any, sqs: Any, boto_client: Callable[..., Any]
 ) -> None:
     events = boto_client("events")
-    url, queue_arn = _queue(sqs)
+    url, queue_arn = create_queue(sqs)
     source = _name("my.app")
     rule = _name("r")
     events.put_rule(Name=rule, EventPattern=json.dumps({"source": [source]}))
@@ -370,25 +363,18 @@ def test_schedule_puts_an_event_on_a_bus_with_its_source_and_detail_type(
         events.delete_rule(Name=rule)
 
 
-def _zip(source: str) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", source)
-    return buffer.getvalue()
-
-
 def test_schedule_invokes_a_lambda_function_asynchronously(
     scheduler: Any, sqs: Any, boto_client: Callable[..., Any]
 ) -> None:
     lam = boto_client("lambda")
-    url, queue_arn = _queue(sqs)
+    url, queue_arn = create_queue(sqs)
     function = _name("fn")
     arn = lam.create_function(
         FunctionName=function,
         Runtime="python3.12",
         Role="arn:aws:iam::000000000000:role/lambda-role",
         Handler="app.handler",
-        Code={"ZipFile": _zip("def handler(event, context):\n    return event\n")},
+        Code={"ZipFile": zip_source("def handler(event, context):\n    return event\n")},
     )["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName=function, WaiterConfig={"Delay": 1})
     lam.put_function_event_invoke_config(

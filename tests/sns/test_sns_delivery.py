@@ -3,12 +3,10 @@ queues, Lambda subscribers receiving the ``aws:sns`` event, and resumption after
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
 import uuid
-import zipfile
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from lambdamaker.store import Store
-from lambdamaker.testing import ServerProcess
+from lambdamaker.testing import ServerProcess, zip_source
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -194,13 +192,6 @@ def event_queue():
 """
 
 
-def zipped(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
 def test_lambda_subscriber_receives_the_sns_event(
     sns: Any, sqs: Any, boto_client: Callable[..., Any]
 ) -> None:
@@ -212,7 +203,7 @@ def test_lambda_subscriber_receives_the_sns_event(
         Runtime="python3.12",
         Role=ROLE,
         Handler="app.handler",
-        Code={"ZipFile": zipped(HANDLER)},
+        Code={"ZipFile": zip_source(HANDLER)},
         Environment={"Variables": {"OUT_QUEUE": out_url}},
     )["FunctionArn"]
     lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})

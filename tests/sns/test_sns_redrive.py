@@ -6,11 +6,9 @@ http's 3 retries 20 s apart become 0.2 s apart at 0.01), so nothing waits on AWS
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import uuid
-import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,7 @@ from sns_support import (
 )
 
 from lambdamaker.store import Store
-from lambdamaker.testing import ServerProcess
+from lambdamaker.testing import ServerProcess, zip_source
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -197,13 +195,6 @@ def test_other_subscribers_are_served_while_one_dead_letters(sns: Any, sqs: Any)
     assert not receive(sqs, ok_url, 1, timeout=1)
 
 
-def zipped(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
 def test_a_deleted_function_sends_the_message_to_the_dlq(
     sns: Any, sqs: Any, boto_client: Callable[..., Any]
 ) -> None:
@@ -214,7 +205,7 @@ def test_a_deleted_function_sends_the_message_to_the_dlq(
         Runtime="python3.12",
         Role=ROLE,
         Handler="app.handler",
-        Code={"ZipFile": zipped("def handler(event, context):\n    return None\n")},
+        Code={"ZipFile": zip_source("def handler(event, context):\n    return None\n")},
     )["FunctionArn"]
     topic = sns.create_topic(Name=f"gonefn-{uuid.uuid4().hex[:12]}")["TopicArn"]
     dlq_url, dlq_arn = new_queue(sqs, prefix="dlq")

@@ -21,13 +21,12 @@ import csv
 import io
 import json
 import time
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from lambdamaker.testing import ServerProcess
+from lambdamaker.testing import ServerProcess, zip_source
 
 ROLE = "arn:aws:iam::000000000000:role/fraud-pipeline"
 BUCKET = "fraud-transactions"
@@ -134,13 +133,6 @@ EXPECTED_HIGH_RISK = {"t002", "t003", "t006"}
 EXPECTED_ROWS = 6  # t004 (bad amount) and the row without an id are dropped
 
 
-def _zip(code: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", code)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = ServerProcess(tmp_path_factory.mktemp("fraud") / "data").start()
@@ -154,7 +146,7 @@ def _function(lam: Any, name: str, code: str, **extra: Any) -> str:
         Runtime="python3.12",
         Role=ROLE,
         Handler="app.handler",
-        Code={"ZipFile": _zip(code)},
+        Code={"ZipFile": zip_source(code)},
         Timeout=30,
         **extra,
     )["FunctionArn"]

@@ -1,6 +1,8 @@
-"""Public helpers for testing code against lambdamaker: a real server in a child process."""
+"""Public helpers for testing code against lambdamaker: a real server in a child process,
+a throwaway PostgreSQL, and function packages."""
 
+from lambdamaker.testing.packages import zip_files, zip_source
 from lambdamaker.testing.postgres import TemporaryPostgres
 from lambdamaker.testing.server import ServerProcess
 
-__all__ = ["ServerProcess", "TemporaryPostgres"]
+__all__ = ["ServerProcess", "TemporaryPostgres", "zip_files", "zip_source"]
