@@ -1,5 +1,7 @@
-"""CORS for HTTP APIs: the API's ``CorsConfiguration``, checked on write and applied when
-serving. Pure: no store, no I/O.
+"""CORS for HTTP APIs (the API's ``CorsConfiguration``) and Lambda function URLs (their
+``Cors``, the same members), checked on write and applied when serving. Pure: no store, no I/O.
+Function URLs answer preflights with 200 and add ``Vary: Origin`` to origin-specific answers
+(``preflight_status``, ``vary``).
 
 AWS's rules, kept here:
 - With CORS configured, API Gateway answers every preflight (``OPTIONS`` with ``Origin`` and
@@ -40,9 +42,13 @@ class CorsPolicy:
     expose: str
     max_age: int | None
     credentials: bool
+    preflight_status: int = 204
+    vary: bool = False
 
     @classmethod
-    def from_config(cls, config: dict[str, Any] | None) -> CorsPolicy | None:
+    def from_config(
+        cls, config: dict[str, Any] | None, *, preflight_status: int = 204, vary: bool = False
+    ) -> CorsPolicy | None:
         if not config:
             return None
         return cls(
@@ -52,6 +58,8 @@ class CorsPolicy:
             expose=",".join(config.get("ExposeHeaders") or ()),
             max_age=config.get("MaxAge"),
             credentials=bool(config.get("AllowCredentials")),
+            preflight_status=preflight_status,
+            vary=vary,
         )
 
     def allowed_origin(self, origin: str | None) -> str | None:
@@ -82,7 +90,9 @@ class CorsPolicy:
                 out.append(("access-control-allow-credentials", "true"))
             if self.expose:
                 out.append(("access-control-expose-headers", self.expose))
-        return Outgoing(204, out, b"")
+            if self.vary and allowed != "*":
+                out.append(("vary", "Origin"))
+        return Outgoing(self.preflight_status, out, b"")
 
     def decorate(self, response: Outgoing, origin: str | None) -> Outgoing:
         kept = [(k, v) for k, v in response.headers if not k.lower().startswith("access-control-")]
@@ -93,4 +103,6 @@ class CorsPolicy:
                 kept.append(("access-control-allow-credentials", "true"))
             if self.expose:
                 kept.append(("access-control-expose-headers", self.expose))
+            if self.vary and allowed != "*":
+                kept.append(("vary", "Origin"))
         return Outgoing(response.status, kept, response.body)

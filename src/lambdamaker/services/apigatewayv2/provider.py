@@ -4,7 +4,7 @@
 Supported: Create/Get/Update/Delete and the Get* list of APIs (``apis``, with CORS and
 DeleteCorsConfiguration), routes and integrations (``routes``), stages (``stages``),
 deployments (``deployments``) and authorizers (``authorizers``). Serving: ``serving`` (with
-``throttling``, ``cors``, ``jwtauth``, ``lambdaauth``, ``iamauth``). Not modelled: tags
+``throttling``, ``cors``, ``jwtauth``, ``lambdaauth``, ``proxy``). Not modelled: tags
 operations, WebSocket APIs, other integration types.
 """
 

@@ -27,19 +27,16 @@ from __future__ import annotations
 import json
 import logging
 import time
-import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import anyio.to_thread
 import sqlalchemy as sa
 
+from lambdamaker.gateway.protocol.http import HttpRequest
 from lambdamaker.services.apigatewayv2 import tables as t
 from lambdamaker.services.apigatewayv2.common import load
 from lambdamaker.services.apigatewayv2.cors import CorsPolicy
 from lambdamaker.services.apigatewayv2.deployments import snapshot
-from lambdamaker.services.apigatewayv2.iamauth import verify_iam
 from lambdamaker.services.apigatewayv2.jwtauth import JwtRejected, JwtVerifier, claim_strings
 from lambdamaker.services.apigatewayv2.lambdaauth import LambdaAuthorizers, identity_values
 from lambdamaker.services.apigatewayv2.payloads import (
@@ -51,6 +48,15 @@ from lambdamaker.services.apigatewayv2.payloads import (
     response_v1,
     response_v2,
 )
+from lambdamaker.services.apigatewayv2.proxy import (
+    ConfigCache,
+    ProxyServer,
+    Receive,
+    Scope,
+    joined_headers,
+    read_body,
+    sigv4_identity,
+)
 from lambdamaker.services.apigatewayv2.routekeys import RouteTable, parse_route_key
 from lambdamaker.services.apigatewayv2.throttling import Throttle, limits
 from lambdamaker.services.base import RequestContext
@@ -59,10 +65,6 @@ if TYPE_CHECKING:
     from lambdamaker.platform import Platform
 
 log = logging.getLogger("lambdamaker.apigatewayv2")
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 PATH_PREFIX = "/_apis/"
 HOST_SUFFIX = ".execute-api.localhost"
@@ -150,20 +152,23 @@ def internal_error() -> Outgoing:
 _STATUS_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 500: "Internal Server Error"}
 
 
-class HttpApiServer:
+class HttpApiServer(ProxyServer):
+    request_id_header = b"apigw-requestid"
+    label = "HTTP API"
+
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
-        self._cache: dict[str, CompiledApi] = {}
+        self.apis = ConfigCache(self._compile)
         self.throttle = Throttle()
         self.jwt = JwtVerifier()
         self.lambda_authorizers = LambdaAuthorizers()
-        # Bumped by every invalidation: a compile that raced a write is not cached.
-        self._generation = 0
 
     def invalidate(self, api_id: str) -> None:
-        self._generation += 1
-        self._cache.pop(api_id, None)
+        self.apis.invalidate(api_id)
         self.lambda_authorizers.forget(api_id)
+
+    def failure(self) -> Outgoing:
+        return internal_error()
 
     def _compile(self, api_id: str) -> CompiledApi | None:
         with self.platform.store.read() as conn:
@@ -221,36 +226,9 @@ class HttpApiServer:
             cors=CorsPolicy.from_config(load(api.document).get("CorsConfiguration")),
         )
 
-    async def _compiled(self, api_id: str) -> CompiledApi | None:
-        cached = self._cache.get(api_id)
-        if cached is not None:
-            return cached
-        generation = self._generation
-        compiled = await anyio.to_thread.run_sync(self._compile, api_id)
-        # Unknown ids are not cached (no growth from probes); nor is a compile a write raced.
-        if compiled is not None and generation == self._generation:
-            self._cache[api_id] = compiled
-        return compiled
-
     # --- ASGI -------------------------------------------------------------------------------
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = str(uuid.uuid4())
-        try:
-            out = await self._serve(scope, receive, request_id)
-        except _Disconnected:
-            return
-        except Exception:
-            log.exception("HTTP API request %s %s failed", scope["method"], scope["path"])
-            out = internal_error()
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in out.headers]
-        headers.append((b"apigw-requestid", request_id.encode()))
-        headers.append((b"content-length", str(len(out.body)).encode()))
-        await send({"type": "http.response.start", "status": out.status, "headers": headers})
-        body = b"" if scope["method"] == "HEAD" else out.body
-        await send({"type": "http.response.body", "body": body})
-
-    async def _serve(self, scope: Scope, receive: Receive, request_id: str) -> Outgoing:
+    async def serve(self, scope: Scope, receive: Receive, request_id: str) -> Outgoing:
         raw = scope.get("raw_path")
         path = raw.decode("latin-1").split("?", 1)[0] if raw else scope["path"]
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
@@ -262,10 +240,10 @@ class HttpApiServer:
         else:
             domain = host.split(":", 1)[0]
             api_id, rest = domain[: -len(HOST_SUFFIX)], path or "/"
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_BODY)
         if body is None:
             return _json(413, "Request Entity Too Large")
-        api = await self._compiled(api_id)
+        api = await self.apis.get(api_id)
         if api is None:
             return not_found()
         if api.cors is None:
@@ -356,9 +334,11 @@ class HttpApiServer:
         """200 (and ``req``'s authorizer context set), or the status to answer."""
         kind = route.get("AuthorizationType")
         if kind == "AWS_IAM":
-            iam = verify_iam(
-                self.platform, req.method, signed_path, req.query_string, req.headers, req.body
+            joined = joined_headers(req.headers)
+            signed = HttpRequest(
+                req.method, signed_path, req.query_string, joined, req.body, joined.get("host", "")
             )
+            iam = sigv4_identity(self.platform, signed, "execute-api")
             if iam is None:
                 return 403
             req.authorizer_v2 = {"iam": iam}
@@ -446,27 +426,3 @@ class HttpApiServer:
         except BadFunctionResponse as exc:
             log.warning("HTTP API %s: bad function response: %s", api.api_id, exc)
             return internal_error()
-
-
-class _Disconnected(Exception):
-    pass
-
-
-async def _read_body(receive: Receive) -> bytes | None:
-    """The request body, or None when it is over ``MAX_BODY``."""
-    chunks: list[bytes] = []
-    size = 0
-    too_big = False
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise _Disconnected
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            too_big = True
-        elif chunk:
-            chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return None if too_big else b"".join(chunks)
