@@ -1,7 +1,7 @@
 """Item rows: read, upsert and delete one item by its stored key, in the caller's transaction.
 
 Invariants: an upsert replaces the whole item (DynamoDB's PutItem); the row's ``bucket`` and
-``size`` always match its key and item. Statements are built once (``sa.bindparam``).
+``size`` always match its key and item. Statements are built once and run straight on the driver (``store.raw``): one runs per item.
 
 Every write of an item (put, update, delete, batch, transaction, TTL expiry) goes through
 ``put_item`` / ``delete_item`` with the item as it was before, so ``changes.after_write`` sees
@@ -20,14 +20,15 @@ from lambdamaker.services.dynamodb import changes
 from lambdamaker.services.dynamodb.common import StoredKey, Table
 from lambdamaker.services.dynamodb.tables import ddb_items
 from lambdamaker.services.dynamodb.values import Item, dumps, loads
+from lambdamaker.store.raw import RawStatement
 
 _WHERE_KEY = sa.and_(
     ddb_items.c.table_id == sa.bindparam("t"),
     ddb_items.c.hash == sa.bindparam("h"),
     ddb_items.c.range == sa.bindparam("r"),
 )
-_GET = sa.select(ddb_items.c.item).where(_WHERE_KEY)
-_DELETE = sa.delete(ddb_items).where(_WHERE_KEY)
+_GET = RawStatement(sa.select(ddb_items.c.item).where(_WHERE_KEY))
+_DELETE = RawStatement(sa.delete(ddb_items).where(_WHERE_KEY))
 
 
 def _upsert(dialect: str) -> sa.Insert:
@@ -46,7 +47,10 @@ def _upsert(dialect: str) -> sa.Insert:
     )
 
 
-_UPSERTS = {"postgresql": _upsert("postgresql"), "sqlite": _upsert("sqlite")}
+_UPSERTS = {
+    "postgresql": RawStatement(_upsert("postgresql")),
+    "sqlite": RawStatement(_upsert("sqlite")),
+}
 
 
 def _params(table: Table, key: StoredKey) -> dict[str, object]:
@@ -54,8 +58,8 @@ def _params(table: Table, key: StoredKey) -> dict[str, object]:
 
 
 def get_item(conn: Connection, table: Table, key: StoredKey) -> Item | None:
-    text = conn.execute(_GET, _params(table, key)).scalar()
-    return None if text is None else loads(text)
+    row = _GET.execute(conn, _params(table, key)).fetchone()
+    return None if row is None else loads(row[0])
 
 
 def put_item(
@@ -69,7 +73,7 @@ def put_item(
 ) -> None:
     """Store ``item`` (replacing ``old``, the stored item or None, as read in this transaction)."""
     values = _params(table, key) | {"b": key.bucket, "item": dumps(item), "size": size}
-    conn.execute(_UPSERTS[conn.dialect.name], values)
+    _UPSERTS[conn.dialect.name].execute(conn, values)
     changes.after_write(conn, table, key, old, item, identity)
 
 
@@ -82,5 +86,5 @@ def delete_item(
 ) -> None:
     """Delete the stored item ``old``. ``identity`` is the stream record's ``userIdentity``
     (TTL deletions: the DynamoDB service principal)."""
-    conn.execute(_DELETE, _params(table, key))
+    _DELETE.execute(conn, _params(table, key))
     changes.after_write(conn, table, key, old, None, identity)

@@ -15,9 +15,10 @@ Invariants:
 from __future__ import annotations
 
 import base64
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import orjson
 
 from lambdamaker.services.dynamodb.errors import validation
 from lambdamaker.services.dynamodb.keys import EXACT
@@ -161,8 +162,8 @@ def _from_json(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def dumps(item: Item) -> str:
-    return json.dumps({k: _to_json(v) for k, v in item.items()}, separators=(",", ":"))
+    return orjson.dumps({k: _to_json(v) for k, v in item.items()}).decode()
 
 
-def loads(text: str) -> Item:
-    return {k: _from_json(v) for k, v in json.loads(text).items()}
+def loads(text: str | bytes) -> Item:
+    return {k: _from_json(v) for k, v in orjson.loads(text).items()}

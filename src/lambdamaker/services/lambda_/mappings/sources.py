@@ -9,26 +9,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambdamaker.services.dynamodb.stream_source import DynamoDBStreamSource
-from lambdamaker.services.kinesis.source import KinesisSource
 from lambdamaker.services.sqs import inprocess
 
 if TYPE_CHECKING:
     from lambdamaker.platform import Platform
     from lambdamaker.services.lambda_.mappings.model import StreamSource
 
-_STREAM_SOURCES: dict[str, tuple[str, type[KinesisSource] | type[DynamoDBStreamSource]]] = {
-    "kinesis": ("kinesis", KinesisSource),
-    "dynamodb": ("dynamodb", DynamoDBStreamSource),
-}
-
-
 def stream_source(platform: Platform, kind: str, arn: str) -> StreamSource | None:
     """The stream source of ``arn``, or None when that service is not running here."""
-    service, source_class = _STREAM_SOURCES[kind]
-    if service not in platform.providers:
+    # Imported here: the sources implement ``mappings.model``, whose package imports the
+    # Lambda provider, which imports this module.
+    from lambdamaker.services.dynamodb.stream_source import DynamoDBStreamSource
+    from lambdamaker.services.kinesis.source import KinesisSource
+
+    if kind not in platform.providers:
         return None
-    return source_class(platform, arn)
+    if kind == "kinesis":
+        return KinesisSource(platform, arn)
+    return DynamoDBStreamSource(platform, arn)
 
 
 def source_exists(platform: Platform, kind: str, arn: str) -> bool:

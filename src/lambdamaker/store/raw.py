@@ -1,0 +1,47 @@
+"""Hot statements straight to the driver (sqlite3, psycopg 3), for paths that run a statement
+per item: SQLAlchemy's execution machinery costs several times the statement itself there.
+
+A ``RawStatement`` is a SQLAlchemy Core statement compiled once per dialect (in the
+dialect's own parameter style: ``?`` positions for sqlite3, ``%(name)s`` for psycopg) and
+executed on the DBAPI connection underneath the caller's SQLAlchemy ``Connection``, so it joins
+the caller's transaction. Invariant: only statements whose parameters are plain values (no type processing
+by SQLAlchemy: ints, strings, bytes) are run this way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+class RawStatement:
+    __slots__ = ("_lock", "_sql", "statement")
+
+    def __init__(self, statement: sa.Executable) -> None:
+        self.statement = statement
+        # dialect name -> (SQL, parameter names in order for a positional style, else None)
+        self._sql: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        self._lock = threading.Lock()
+
+    def _compiled(self, conn: Connection) -> tuple[str, tuple[str, ...] | None]:
+        dialect = conn.dialect
+        found = self._sql.get(dialect.name)
+        if found is None:
+            compiled: Any = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
+            order = tuple(compiled.positiontup) if compiled.positional else None
+            found = (str(compiled), order)
+            with self._lock:
+                self._sql[dialect.name] = found
+        return found
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """Run on ``conn``'s DBAPI connection; the driver's cursor."""
+        sql, order = self._compiled(conn)
+        driver: Any = conn.connection.driver_connection
+        if order is None:
+            return driver.execute(sql, params)
+        return driver.execute(sql, tuple(params[name] for name in order))
