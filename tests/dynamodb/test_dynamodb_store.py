@@ -88,6 +88,29 @@ def test_sort_keys_order_by_bytes_and_survive_a_restart(config: PlatformConfig) 
                 break
         assert sorted(seen) == sorted(blobs)
 
+        # Query pages in both directions (Limit and ExclusiveStartKey on each backend's SQL).
+        for forward in (True, False):
+            got: list[Any] = []
+            start = None
+            while True:
+                extra = {"ExclusiveStartKey": start} if start else {}
+                page = call(
+                    platform,
+                    "Query",
+                    TableName="str",
+                    KeyConditionExpression="pk = :p AND sk > :low",
+                    ExpressionAttributeValues={":p": {"S": "p"}, ":low": {"S": "Z"}},
+                    ScanIndexForward=forward,
+                    Limit=2,
+                    **extra,
+                )
+                got += [i["sk"]["S"] for i in page["Items"]]
+                start = page.get("LastEvaluatedKey")
+                if start is None:
+                    break
+            expected = sorted((w for w in words if w.encode() > b"Z"), key=str.encode)
+            assert got == (expected if forward else expected[::-1])
+
         call(platform, "DeleteTable", TableName="bin")
         with pytest.raises(ServiceError) as e:
             call(platform, "Scan", TableName="bin")

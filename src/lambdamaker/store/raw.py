@@ -23,25 +23,29 @@ class RawStatement:
 
     def __init__(self, statement: sa.Executable) -> None:
         self.statement = statement
-        # dialect name -> (SQL, parameter names in order for a positional style, else None)
-        self._sql: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        # dialect name -> (SQL, parameter names in order for a positional style (else None),
+        # values of parameters the compiler added itself, such as SQLite's OFFSET 0)
+        self._sql: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def _compiled(self, conn: Connection) -> tuple[str, tuple[str, ...] | None]:
+    def _compiled(self, conn: Connection) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
         dialect = conn.dialect
         found = self._sql.get(dialect.name)
         if found is None:
             compiled: Any = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
             order = tuple(compiled.positiontup) if compiled.positional else None
-            found = (str(compiled), order)
+            defaults = {k: v for k, v in compiled.params.items() if v is not None}
+            found = (str(compiled), order, defaults)
             with self._lock:
                 self._sql[dialect.name] = found
         return found
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run on ``conn``'s DBAPI connection; the driver's cursor."""
-        sql, order = self._compiled(conn)
+        sql, order, defaults = self._compiled(conn)
         driver: Any = conn.connection.driver_connection
+        if defaults:
+            params = {**defaults, **params}
         if order is None:
             return driver.execute(sql, params)
         return driver.execute(sql, tuple(params[name] for name in order))

@@ -17,7 +17,9 @@ Invariants:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -43,6 +45,7 @@ from lambdamaker.services.dynamodb.item_ops import select
 from lambdamaker.services.dynamodb.keys import encode_key
 from lambdamaker.services.dynamodb.tables import ddb_items
 from lambdamaker.services.dynamodb.values import Item, check_item, check_value, loads
+from lambdamaker.store.raw import RawStatement
 
 MAX_PAGE_BYTES = 1024 * 1024
 
@@ -129,6 +132,55 @@ def _page(
     if last is not None:
         out["LastEvaluatedKey"] = last
     return out
+
+
+_BOUNDS = {"EQ": "=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
+_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _table_query(shape: tuple[tuple[str, ...], bool, bool]) -> RawStatement:
+    """The statement of a Query on a table (not an index) of one shape: the sort-key bound
+    operators (parameters ``r0``, ``r1``...), the direction, and whether there is a Limit
+    (``n``). Built once per shape and run straight on the driver: a Query is a hot path."""
+    ops, forward, limited = shape
+    c = ddb_items.c
+    query = sa.select(c.item, c.size).where(
+        c.table_id == sa.bindparam("t"), c.hash == sa.bindparam("h")
+    )
+    for i, op in enumerate(ops):
+        query = query.where(_COMPARE[op](c.range, sa.bindparam(f"r{i}", type_=sa.LargeBinary)))
+    query = query.order_by(c.range if forward else c.range.desc())
+    if limited:
+        query = query.limit(sa.bindparam("n", type_=sa.Integer))
+    return RawStatement(query)
+
+
+class _Rows:
+    """Driver rows (item, size) with the attribute access ``_page`` uses."""
+
+    __slots__ = ("_cursor",)
+
+    def __init__(self, cursor: Any) -> None:
+        self._cursor = cursor
+
+    def __iter__(self) -> Iterator[Any]:
+        for item, size in self._cursor:
+            yield _Row(item, size)
+
+
+class _Row:
+    __slots__ = ("item", "size")
+
+    def __init__(self, item: str, size: int) -> None:
+        self.item = item
+        self.size = size
 
 
 def _successor(prefix: bytes) -> bytes | None:
@@ -232,7 +284,6 @@ class ReadOperations(DynamoDBBase):
             expressions.finish()
         mode = _select_mode(params)
         forward = params.get("ScanIndexForward", True)
-        c = ddb_items.c
         with self.platform.store.read() as conn:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
             schema = table.key_schema
@@ -261,20 +312,21 @@ class ReadOperations(DynamoDBBase):
                 return self._query_index(
                     conn, reader, conditions, hash_value, params, mode, expressions
                 )
-            query = sa.select(c.item, c.size).where(
-                c.table_id == table.id, c.hash == encode_key(hash_type, hash_value)
-            )
+            bounds: list[tuple[str, bytes]] = []
             if rest and rest[0][0] in conditions:
-                query = query.where(*self._range_clauses(conditions[rest[0][0]], rest[0][1]))
+                bounds = self._range_bounds(conditions[rest[0][0]], rest[0][1])
             start = _start_key(table, params)
             if start is not None:
-                after = sa.literal(start.range, sa.LargeBinary)
-                query = query.where(c.range > after if forward else c.range < after)
-            query = query.order_by(c.range if forward else c.range.desc())
-            if params.get("Limit") is not None:
-                query = query.limit(params["Limit"])
+                bounds.append((">" if forward else "<", start.range))
+            limit = params.get("Limit")
+            shape = (tuple(op for op, _ in bounds), bool(forward), limit is not None)
+            values: dict[str, Any] = {"t": table.id, "h": encode_key(hash_type, hash_value)}
+            values.update({f"r{i}": value for i, (_, value) in enumerate(bounds)})
+            if limit is not None:
+                values["n"] = limit
+            rows = _table_query(shape).execute(conn, values)
             key_names = [name for name, _ in table.key_schema]
-            return _page(table, key_names, conn.execute(query), params, mode, expressions)
+            return _page(table, key_names, _Rows(rows), params, mode, expressions)
 
     def _query_index(
         self,
@@ -341,21 +393,12 @@ class ReadOperations(DynamoDBBase):
             values.append(inner)
         return op, values
 
-    def _range_clauses(
-        self, condition: dict[str, Any], type_: str, rng: Any = ddb_items.c.range
-    ) -> list[Any]:
+    def _range_bounds(self, condition: dict[str, Any], type_: str) -> list[tuple[str, bytes]]:
+        """A sort-key condition as bounds on the stored (sort-preserving) key:
+        ``[(operator, encoded value)]`` with operators ``= < <= > >=``."""
         op, values = self._condition(condition, type_)
-        encoded = [sa.literal(encode_key(type_, v), sa.LargeBinary) for v in values]
-        if op == "EQ":
-            return [rng == encoded[0]]
-        if op == "LT":
-            return [rng < encoded[0]]
-        if op == "LE":
-            return [rng <= encoded[0]]
-        if op == "GT":
-            return [rng > encoded[0]]
-        if op == "GE":
-            return [rng >= encoded[0]]
+        if op in _BOUNDS:
+            return [(_BOUNDS[op], encode_key(type_, values[0]))]
         if op == "BETWEEN":
             low, high = (encode_key(type_, v) for v in values)
             if low > high:
@@ -363,12 +406,17 @@ class ReadOperations(DynamoDBBase):
                     "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound "
                     "to be greater than or equal to lower bound"
                 )
-            return [rng >= encoded[0], rng <= encoded[1]]
+            return [(">=", low), ("<=", high)]
         if type_ == "N":
             raise invalid("Invalid KeyConditions: BEGINS_WITH is not supported for type N")
         prefix = encode_key(type_, values[0])
-        clauses = [rng >= sa.literal(prefix, sa.LargeBinary)]
         upper = _successor(prefix)
-        if upper is not None:
-            clauses.append(rng < sa.literal(upper, sa.LargeBinary))
-        return clauses
+        return [(">=", prefix)] if upper is None else [(">=", prefix), ("<", upper)]
+
+    def _range_clauses(
+        self, condition: dict[str, Any], type_: str, rng: Any = ddb_items.c.range
+    ) -> list[Any]:
+        return [
+            _COMPARE[op](rng, sa.literal(value, sa.LargeBinary))
+            for op, value in self._range_bounds(condition, type_)
+        ]
