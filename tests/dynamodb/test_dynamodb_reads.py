@@ -104,3 +104,35 @@ def test_parallel_scan_segments_partition_the_table(ddb: Any, numbers: str) -> N
 def test_scan_counts_without_items(ddb: Any, numbers: str) -> None:
     result = ddb.scan(TableName=numbers, Select="COUNT")
     assert result["Count"] == 23 and "Items" not in result
+
+
+def test_a_page_longer_than_the_inline_bound_is_whole_and_in_order(ddb: Any) -> None:
+    # Pages of up to INLINE_ROWS rows are read on the event loop; a longer one is read again in
+    # a worker thread. Either way the caller sees one whole page.
+    from lambdamaker.services.dynamodb.read_ops import INLINE_ROWS
+
+    name = create_table(ddb, "long")
+    n = INLINE_ROWS + 44
+    for start in range(0, n, 25):
+        writes = [
+            {"PutRequest": {"Item": {"pk": {"S": "p"}, "sk": {"N": str(i)}}}}
+            for i in range(start, min(n, start + 25))
+        ]
+        ddb.batch_write_item(RequestItems={name: writes})
+    for forward in (True, False):
+        page = ddb.query(
+            TableName=name,
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": "p"}},
+            ScanIndexForward=forward,
+        )
+        got = [int(i["sk"]["N"]) for i in page["Items"]]
+        assert got == (list(range(n)) if forward else list(range(n))[::-1])
+        assert page["Count"] == page["ScannedCount"] == n
+        assert "LastEvaluatedKey" not in page
+    small = ddb.query(
+        TableName=name,
+        KeyConditionExpression="pk = :p AND sk < :n",
+        ExpressionAttributeValues={":p": {"S": "p"}, ":n": {"N": "5"}},
+    )
+    assert [int(i["sk"]["N"]) for i in small["Items"]] == [0, 1, 2, 3, 4]

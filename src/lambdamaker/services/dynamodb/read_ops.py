@@ -17,11 +17,13 @@ Invariants:
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -98,6 +100,19 @@ def _select_mode(params: dict[str, Any]) -> str:
     return str(mode)
 
 
+INLINE_ROWS = 256
+"""A Query runs on the event loop while its page is at most this many rows scanned (a thread
+hop costs more than a small Query); a longer page is read again in a worker thread."""
+
+_INLINE_CAP: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "dynamodb_inline_cap", default=None
+)
+
+
+class _LongPage(Exception):
+    """The page is longer than may be read on the event loop."""
+
+
 def _page(
     table: Table,
     key_names: list[str],
@@ -112,9 +127,12 @@ def _page(
     count = 0
     read = 0
     last: Item | None = None
+    cap = _INLINE_CAP.get()
     for row in rows:
-        item = loads(row.item)
         scanned += 1
+        if cap is not None and scanned > cap:
+            raise _LongPage
+        item = loads(row.item)
         read += row.size
         if expressions.keep(item):
             count += 1
@@ -270,7 +288,18 @@ class ReadOperations(DynamoDBBase):
         rows = conn.execute(query)
         return _page(reader.table, reader.key_names, rows, params, mode, expressions)
 
-    def query(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def query(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Small pages on the event loop, long ones in a worker thread (``INLINE_ROWS``)."""
+        token = _INLINE_CAP.set(INLINE_ROWS)
+        try:
+            return self._query(ctx, params)
+        except _LongPage:
+            pass
+        finally:
+            _INLINE_CAP.reset(token)
+        return await anyio.to_thread.run_sync(self._query, ctx, params)
+
+    def _query(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         expressions = RequestExpressions(params, defer_finish=True)
         legacy_filter(params, expressions, "QueryFilter")
         key_expression = params.get("KeyConditionExpression")
