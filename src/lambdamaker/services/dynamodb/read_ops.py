@@ -128,12 +128,21 @@ def _page(
     read = 0
     last: Item | None = None
     cap = _INLINE_CAP.get()
+    # A COUNT without a filter needs no item but the last one (for LastEvaluatedKey).
+    counting = mode == "COUNT" and expressions.filter is None
     for row in rows:
         scanned += 1
         if cap is not None and scanned > cap:
             raise _LongPage
-        item = loads(row.item)
         read += row.size
+        if counting:
+            count += 1
+            if (limit is not None and scanned >= limit) or read >= MAX_PAGE_BYTES:
+                item = loads(row.item)
+                last = {name: item[name] for name in key_names}
+                break
+            continue
+        item = loads(row.item)
         if expressions.keep(item):
             count += 1
             if mode != "COUNT":
