@@ -138,6 +138,7 @@ class Store:
             raise ConfigError(f"cannot use store {url!r}: {exc}") from exc
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._point_readers: list[sqlite3.Connection] = []
 
     @staticmethod
     def _sqlite_engine(parsed: sa.URL) -> Engine:
@@ -252,5 +253,27 @@ class Store:
             except Exception as exc:
                 raise StoreError(f"schema migration failed: {exc}") from exc
 
+    def point_reader(self) -> sqlite3.Connection | None:
+        """This thread's own read-only SQLite connection in autocommit mode, for hot reads of
+        a single statement (each statement reads the latest commit; no transaction to open or
+        end). None on PostgreSQL: use ``read()``."""
+        if self.dialect != "sqlite":
+            return None
+        reader: sqlite3.Connection | None = getattr(self._local, "point_reader", None)
+        if reader is None:
+            database = self.engine.url.database
+            assert database is not None  # checked when the engine was made
+            reader = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+            reader.execute(f"PRAGMA busy_timeout={_LOCK_TIMEOUT_MS}")
+            reader.execute("PRAGMA query_only=1")
+            self._local.point_reader = reader
+            with self._lock:
+                self._point_readers.append(reader)
+        return reader
+
     def close(self) -> None:
+        with self._lock:
+            readers, self._point_readers = self._point_readers, []
+        for reader in readers:
+            reader.close()
         self.engine.dispose()

@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.engine import Connection
+
+_SQLITE = pysqlite.dialect()
 
 
 class RawStatement:
@@ -39,6 +42,24 @@ class RawStatement:
             with self._lock:
                 self._sql[dialect.name] = found
         return found
+
+    def execute_sqlite(self, reader: Any, params: Mapping[str, Any]) -> Any:
+        """Run on a plain ``sqlite3`` connection (``Store.point_reader``); the cursor."""
+        found = self._sql.get("sqlite")
+        if found is None:
+            compiled: Any = self.statement.compile(dialect=_SQLITE)  # type: ignore[attr-defined]
+            found = (
+                str(compiled),
+                tuple(compiled.positiontup),
+                {k: v for k, v in compiled.params.items() if v is not None},
+            )
+            with self._lock:
+                self._sql["sqlite"] = found
+        sql, order, defaults = found
+        if defaults:
+            params = {**defaults, **params}
+        assert order is not None  # pysqlite is positional (qmark)
+        return reader.execute(sql, tuple(params[name] for name in order))
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run on ``conn``'s DBAPI connection; the driver's cursor."""

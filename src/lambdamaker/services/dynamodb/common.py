@@ -138,6 +138,18 @@ class DynamoDBBase(Provider):
         """Item writes of concurrent requests share one transaction (and one fsync)."""
         return GroupCommitter(self.platform.store)
 
+    def lookup_table(self, account: str, name: str) -> Table:
+        """The table outside any transaction: from the cache, else one read."""
+
+        def fetch() -> Table | None:
+            with self.platform.store.read() as conn:
+                return self.find_table(conn, account, name)
+
+        table = self.tables.get(account, name, fetch)
+        if table is None:
+            raise not_found()
+        return table
+
     def get_table(self, conn: Connection, account: str, name: str, *, named: bool = False) -> Table:
         """The table, or ResourceNotFoundException (naming the table as DescribeTable and
         DeleteTable do when ``named``). From the cache (``table_cache``) when it is current."""

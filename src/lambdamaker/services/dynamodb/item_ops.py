@@ -127,10 +127,9 @@ class ItemOperations(DynamoDBBase):
 
     def get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         expressions = RequestExpressions(params)
-        with self.platform.store.read() as conn:
-            table = self.get_table(conn, ctx.account_id, params["TableName"])
-            key = request_key(table, check_item(params["Key"]))
-            item = item_store.get_item(conn, table, key)
+        table = self.lookup_table(ctx.account_id, params["TableName"])
+        key = request_key(table, check_item(params["Key"]))
+        item = item_store.read_item(self.platform.store, table, key)
         meter = Meter(params)
         size = 0 if item is None else item_size(item)
         meter.add_read(table.name, read_units(size, bool(params.get("ConsistentRead"))))

@@ -20,6 +20,7 @@ from lambdamaker.services.dynamodb import changes
 from lambdamaker.services.dynamodb.common import StoredKey, Table
 from lambdamaker.services.dynamodb.tables import ddb_items
 from lambdamaker.services.dynamodb.values import Item, dumps, loads
+from lambdamaker.store import Store
 from lambdamaker.store.raw import RawStatement
 
 _WHERE_KEY = sa.and_(
@@ -55,6 +56,17 @@ _UPSERTS = {
 
 def _params(table: Table, key: StoredKey) -> dict[str, object]:
     return {"t": table.id, "h": key.hash, "r": key.range}
+
+
+def read_item(store: Store, table: Table, key: StoredKey) -> Item | None:
+    """The stored item, read outside any transaction (GetItem's hot path)."""
+    reader = store.point_reader()
+    if reader is None:
+        with store.read() as conn:
+            return get_item(conn, table, key)
+    # fetchall: the statement runs to its end, so its read snapshot ends with it.
+    rows = _GET.execute_sqlite(reader, _params(table, key)).fetchall()
+    return loads(rows[0][0]) if rows else None
 
 
 def get_item(conn: Connection, table: Table, key: StoredKey) -> Item | None:
