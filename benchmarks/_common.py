@@ -8,6 +8,7 @@ import os
 import platform
 import statistics
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -225,3 +226,44 @@ class Bench:
             json.dumps(params).encode(),
             {"Content-Type": f"application/x-amz-json-{version}", "X-Amz-Target": target},
         )
+
+
+Part = Callable[[Any, Path, bool, "list[tuple[str, dict[str, float]]]", "dict[str, float]"], None]
+LocalPart = Callable[[bool, "list[tuple[str, dict[str, float]]]", "dict[str, float]"], None]
+
+
+def run_parts(
+    name: str,
+    doc: str,
+    server_parts: dict[str, Part],
+    *,
+    bench: Callable[[Any], Any] = Bench,
+    local_parts: dict[str, LocalPart] | None = None,
+) -> None:
+    """A benchmark's ``main``: ``--only`` picks parts; local parts run in this process, each
+    server part against a fresh server (``part(bench, root, quick, rows, metrics)``); then the
+    table, the JSON file, and whether each ``goal_*`` ratio is met."""
+    from lambdamaker.testing import ServerProcess
+
+    local_parts = local_parts or {}
+    names = [*local_parts, *server_parts]
+    ap = parser(doc)
+    ap.add_argument("--only", default=",".join(names), help=f"comma-separated: {','.join(names)}")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    rows: list[tuple[str, dict[str, float]]] = []
+    metrics: dict[str, float] = {}
+    for part_name, local in local_parts.items():
+        if part_name in only:
+            local(args.quick, rows, metrics)
+    with tempfile.TemporaryDirectory(prefix=f"lambdamaker-bench-{name}-") as tmp:
+        root = Path(tmp)
+        for part_name, part in server_parts.items():
+            if part_name not in only:
+                continue
+            with ServerProcess(root / f"data-{part_name}") as server:
+                part(bench(server), root, args.quick, rows, metrics)
+    report(name, rows, metrics, args.json)
+    for key, value in metrics.items():
+        if key.startswith("goal_"):
+            print(f"{key:<44} {'met' if value >= 1 else 'NOT met'} ({value:.2f}x the goal)")

@@ -36,7 +36,6 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -44,9 +43,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import Bench as BenchBase
-from benchmarks._common import parser, replay_load, report, sign_request, time_calls
+from benchmarks._common import replay_load, run_parts, sign_request, time_calls
 
-PARTS = ("patterns", "sqs", "async", "eventbridge")
 RULES = 1000
 CONNECTIONS = 16
 BODY = "x" * 100
@@ -422,33 +420,19 @@ def eventbridge_part(bench: Bench, quick: bool, rows: Rows, metrics: Metrics) ->
 
 
 def main() -> None:
-    from lambdamaker.testing import ServerProcess
-
-    ap = parser(__doc__ or "")
-    ap.add_argument("--only", default=",".join(PARTS), help=f"comma-separated: {','.join(PARTS)}")
-    args = ap.parse_args()
-    only = set(args.only.split(","))
-    rows: Rows = []
-    metrics: Metrics = {}
-    if "patterns" in only:
-        patterns_part(args.quick, rows, metrics)
-    with tempfile.TemporaryDirectory(prefix="lambdamaker-bench-events-") as tmp:
-        root = Path(tmp)
-        for part in ("sqs", "async", "eventbridge"):
-            if part not in only:
-                continue
-            with ServerProcess(root / f"data-{part}") as server:
-                bench = Bench(server)
-                if part == "sqs":
-                    sqs_part(bench, root, args.quick, rows, metrics)
-                elif part == "async":
-                    async_part(bench, root, args.quick, rows, metrics)
-                else:
-                    eventbridge_part(bench, args.quick, rows, metrics)
-    report("events", rows, metrics, args.json)
-    for k, v in metrics.items():
-        if k.startswith("goal_"):
-            print(f"{k:<44} {'met' if v >= 1 else 'NOT met'} ({v:.2f}x the goal)")
+    run_parts(
+        "events",
+        __doc__ or "",
+        {
+            "sqs": sqs_part,
+            "async": async_part,
+            "eventbridge": lambda bench, root, quick, rows, metrics: eventbridge_part(
+                bench, quick, rows, metrics
+            ),
+        },
+        bench=Bench,
+        local_parts={"patterns": patterns_part},
+    )
 
 
 if __name__ == "__main__":

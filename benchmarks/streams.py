@@ -35,16 +35,14 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from benchmarks._common import Bench as BenchBase
-from benchmarks._common import parser, replay_load, report, sign_request, time_calls
+from benchmarks._common import replay_load, run_parts, sign_request, time_calls
 
-PARTS = ("kinesis", "esm", "dynamodb", "httpapi")
 CONNECTIONS = 16
 SHARDS = 4
 DATA = b"x" * 100
@@ -378,31 +376,16 @@ def httpapi_part(bench: Bench, root: Path, quick: bool, rows: Rows, metrics: Met
 
 
 def main() -> None:
-    from lambdamaker.testing import ServerProcess
-
-    ap = parser(__doc__ or "")
-    ap.add_argument("--only", default=",".join(PARTS), help=f"comma-separated: {','.join(PARTS)}")
-    args = ap.parse_args()
-    only = set(args.only.split(","))
-    rows: Rows = []
-    metrics: Metrics = {}
-    parts = {
-        "kinesis": kinesis_part,
-        "esm": esm_part,
-        "dynamodb": dynamodb_part,
-        "httpapi": httpapi_part,
-    }
-    with tempfile.TemporaryDirectory(prefix="lambdamaker-bench-streams-") as tmp:
-        root = Path(tmp)
-        for name, part in parts.items():
-            if name not in only:
-                continue
-            with ServerProcess(root / f"data-{name}") as server:
-                part(Bench(server), root, args.quick, rows, metrics)
-    report("streams", rows, metrics, args.json)
-    for k, v in metrics.items():
-        if k.startswith("goal_"):
-            print(f"{k:<44} {'met' if v >= 1 else 'NOT met'} ({v:.2f}x the goal)")
+    run_parts(
+        "streams",
+        __doc__ or "",
+        {
+            "kinesis": kinesis_part,
+            "esm": esm_part,
+            "dynamodb": dynamodb_part,
+            "httpapi": httpapi_part,
+        },
+    )
 
 
 if __name__ == "__main__":
