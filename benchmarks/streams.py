@@ -385,6 +385,7 @@ def main() -> None:
             "dynamodb": dynamodb_part,
             "httpapi": httpapi_part,
         },
+        bench=Bench,
     )
 
 
