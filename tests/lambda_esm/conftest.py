@@ -1,9 +1,11 @@
-"""Fixtures of the event source mapping tests run in-process (``esm_kinesis_support``)."""
+"""Fixtures of the event source mapping tests: boto3 clients on the session's server, and an
+in-process platform (``esm_kinesis_support``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from esm_kinesis_support import new_platform
@@ -25,3 +27,13 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
     p = new_platform(tmp_path / "data")
     yield p
     p.close()
+
+
+@pytest.fixture(scope="module")
+def lam(boto_client: Callable[..., Any]) -> Any:
+    return boto_client("lambda")
+
+
+@pytest.fixture(scope="module")
+def sqs(boto_client: Callable[..., Any]) -> Any:
+    return boto_client("sqs")

@@ -12,16 +12,6 @@ from esm_support import SINK_HANDLER, create_function, create_queue, mapped, wai
 
 
 @pytest.fixture(scope="module")
-def lam(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("lambda")
-
-
-@pytest.fixture(scope="module")
-def sqs(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("sqs")
-
-
-@pytest.fixture(scope="module")
 def function(lam: Any) -> str:
     return create_function(lam, SINK_HANDLER, "esm-api")
 

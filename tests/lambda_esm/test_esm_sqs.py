@@ -4,7 +4,6 @@ function errors and redrive, filters, disable/enable, recursive loop detection."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +23,6 @@ from esm_support import (
 from lambdamaker.services.lambda_.lineage import MAX_CHAIN
 from lambdamaker.services.lambda_.mappings.sqs_source import failed_ids, sqs_record, succeeded
 from lambdamaker.testing import ServerProcess
-
-
-@pytest.fixture(scope="module")
-def lam(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("lambda")
-
-
-@pytest.fixture(scope="module")
-def sqs(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("sqs")
 
 
 @pytest.fixture(scope="module")
