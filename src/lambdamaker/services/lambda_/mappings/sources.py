@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from lambdamaker.platform import Platform
     from lambdamaker.services.lambda_.mappings.model import StreamSource
 
+
 def stream_source(platform: Platform, kind: str, arn: str) -> StreamSource | None:
     """The stream source of ``arn``, or None when that service is not running here."""
     # Imported here: the sources implement ``mappings.model``, whose package imports the
