@@ -21,12 +21,14 @@ from lambdamaker.services.apigatewayv2.common import (
     BadRequestError,
     child,
     children,
+    delete_child,
     dump,
     load,
     new_id,
     page,
     pick,
     require_api,
+    update_child,
 )
 from lambdamaker.services.apigatewayv2.deployments import auto_deploy
 from lambdamaker.services.base import Provider, RequestContext
@@ -125,11 +127,7 @@ class AuthorizerOperations(Provider):
             row = child(conn, t.authorizers, "Authorizer", api_id, ident)
             doc = {**load(row.document), **changes}
             validate(doc)
-            conn.execute(
-                sa.update(t.authorizers)
-                .where(t.authorizers.c.api_id == api_id, t.authorizers.c.authorizer_id == ident)
-                .values(document=dump(doc))
-            )
+            update_child(conn, t.authorizers, api_id, ident, document=dump(doc))
             auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {"AuthorizerId": ident, **doc}
@@ -144,11 +142,7 @@ class AuthorizerOperations(Provider):
                     raise BadRequestError(
                         f"Cannot delete authorizer {ident}: it is used by route {route.route_key}"
                     )
-            conn.execute(
-                sa.delete(t.authorizers).where(
-                    t.authorizers.c.api_id == api_id, t.authorizers.c.authorizer_id == ident
-                )
-            )
+            delete_child(conn, t.authorizers, api_id, ident)
             auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {}

@@ -70,13 +70,28 @@ def require_api(conn: Connection, ctx: RequestContext, api_id: str) -> Any:
 
 
 def child(conn: Connection, table: sa.Table, kind: str, api_id: str, ident: str) -> Any:
-    """The row of an API's route, integration or stage (``table`` is keyed by (api_id, id)),
-    or ``NotFoundException`` naming ``kind``."""
-    key = list(table.primary_key.columns)[1]
-    row = conn.execute(sa.select(table).where(table.c.api_id == api_id, key == ident)).first()
+    """The row of an API's route, integration, stage, deployment or authorizer (``table`` is
+    keyed by (api_id, id)), or ``NotFoundException`` naming ``kind``."""
+    row = conn.execute(sa.select(table).where(_by_key(table, api_id, ident))).first()
     if row is None:
         raise not_found(kind, ident)
     return row
+
+
+def _by_key(table: sa.Table, api_id: str, ident: str) -> Any:
+    key = list(table.primary_key.columns)[1]
+    return sa.and_(table.c.api_id == api_id, key == ident)
+
+
+def update_child(conn: Connection, table: sa.Table, api_id: str, ident: str, **values: Any) -> None:
+    """Set ``values`` on one of an API's routes, integrations, stages, deployments or
+    authorizers (``table`` keyed by (api_id, id))."""
+    conn.execute(sa.update(table).where(_by_key(table, api_id, ident)).values(**values))
+
+
+def delete_child(conn: Connection, table: sa.Table, api_id: str, ident: str) -> bool:
+    """Delete one of an API's children; whether it existed."""
+    return bool(conn.execute(sa.delete(table).where(_by_key(table, api_id, ident))).rowcount)
 
 
 def children(conn: Connection, table: sa.Table, api_id: str, order: sa.Column[Any]) -> list[Any]:

@@ -26,12 +26,14 @@ from lambdamaker.services.apigatewayv2.common import (
     BadRequestError,
     child,
     children,
+    delete_child,
     dump,
     load,
     new_id,
     not_found,
     page,
     require_api,
+    update_child,
 )
 from lambdamaker.services.base import Provider, RequestContext
 
@@ -75,10 +77,8 @@ def _insert(conn: Connection, api_id: str, description: str | None, auto: bool) 
 
 def _set_stage_deployment(conn: Connection, api_id: str, stage: Any, deployment_id: str) -> None:
     doc = {**load(stage.document), "DeploymentId": deployment_id}
-    conn.execute(
-        sa.update(t.stages)
-        .where(t.stages.c.api_id == api_id, t.stages.c.stage_name == stage.stage_name)
-        .values(document=dump(doc), updated_at=time.time())
+    update_child(
+        conn, t.stages, api_id, stage.stage_name, document=dump(doc), updated_at=time.time()
     )
 
 
@@ -158,11 +158,7 @@ class DeploymentOperations(Provider):
             doc = load(row.document)
             if params.get("Description") is not None:
                 doc["Description"] = params["Description"]
-            conn.execute(
-                sa.update(t.deployments)
-                .where(t.deployments.c.api_id == api_id, t.deployments.c.deployment_id == ident)
-                .values(document=dump(doc))
-            )
+            update_child(conn, t.deployments, api_id, ident, document=dump(doc))
             row = child(conn, t.deployments, "Deployment", api_id, ident)
         return _shape(row)
 
@@ -177,11 +173,7 @@ class DeploymentOperations(Provider):
                         f"Active stages pointing to this deployment must be moved or deleted "
                         f"(stage {stage.stage_name})"
                     )
-            gone = conn.execute(
-                sa.delete(t.deployments).where(
-                    t.deployments.c.api_id == api_id, t.deployments.c.deployment_id == ident
-                )
-            ).rowcount
+            gone = delete_child(conn, t.deployments, api_id, ident)
         if not gone:
             raise not_found("Deployment", ident)
         self.server.invalidate(api_id)

@@ -19,6 +19,7 @@ from lambdamaker.services.apigatewayv2.common import (
     ConflictError,
     child,
     children,
+    delete_child,
     dump,
     load,
     new_id,
@@ -26,6 +27,7 @@ from lambdamaker.services.apigatewayv2.common import (
     page,
     pick,
     require_api,
+    update_child,
 )
 from lambdamaker.services.apigatewayv2.deployments import auto_deploy
 from lambdamaker.services.apigatewayv2.routekeys import parse_route_key
@@ -177,11 +179,7 @@ class RouteOperations(Provider):
             if doc.get("AuthorizationType") != "JWT":
                 doc.pop("AuthorizationScopes", None)
             _check_authorization(conn, api_id, doc)
-            conn.execute(
-                sa.update(t.routes)
-                .where(t.routes.c.api_id == api_id, t.routes.c.route_id == route_id)
-                .values(route_key=key, document=dump(doc))
-            )
+            update_child(conn, t.routes, api_id, route_id, route_key=key, document=dump(doc))
             auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {"RouteId": route_id, **doc}
@@ -190,11 +188,7 @@ class RouteOperations(Provider):
         api_id, route_id = params["ApiId"], params["RouteId"]
         with self.platform.store.begin() as conn:
             require_api(conn, ctx, api_id)
-            gone = conn.execute(
-                sa.delete(t.routes).where(
-                    t.routes.c.api_id == api_id, t.routes.c.route_id == route_id
-                )
-            ).rowcount
+            gone = delete_child(conn, t.routes, api_id, route_id)
             if gone:
                 auto_deploy(conn, api_id)
         if not gone:
@@ -255,11 +249,7 @@ class RouteOperations(Provider):
             require_api(conn, ctx, api_id)
             row = child(conn, t.integrations, "Integration", api_id, ident)
             doc = {**load(row.document), **changes}
-            conn.execute(
-                sa.update(t.integrations)
-                .where(t.integrations.c.api_id == api_id, t.integrations.c.integration_id == ident)
-                .values(document=dump(doc))
-            )
+            update_child(conn, t.integrations, api_id, ident, document=dump(doc))
             auto_deploy(conn, api_id)
         self.server.invalidate(api_id)
         return {"IntegrationId": ident, **doc}
@@ -268,11 +258,7 @@ class RouteOperations(Provider):
         api_id, ident = params["ApiId"], params["IntegrationId"]
         with self.platform.store.begin() as conn:
             require_api(conn, ctx, api_id)
-            gone = conn.execute(
-                sa.delete(t.integrations).where(
-                    t.integrations.c.api_id == api_id, t.integrations.c.integration_id == ident
-                )
-            ).rowcount
+            gone = delete_child(conn, t.integrations, api_id, ident)
             if gone:
                 auto_deploy(conn, api_id)
         if not gone:

@@ -21,12 +21,14 @@ from lambdamaker.services.apigatewayv2.common import (
     ConflictError,
     child,
     children,
+    delete_child,
     dump,
     load,
     not_found,
     page,
     pick,
     require_api,
+    update_child,
 )
 from lambdamaker.services.apigatewayv2.deployments import auto_deploy
 from lambdamaker.services.base import Provider, RequestContext
@@ -124,11 +126,7 @@ class StageOperations(Provider):
             row = self._row(conn, api_id, name)
             doc = {**load(row.document), **changes}
             _check_deployment(conn, api_id, changes.get("DeploymentId"))
-            conn.execute(
-                sa.update(t.stages)
-                .where(t.stages.c.api_id == api_id, t.stages.c.stage_name == name)
-                .values(document=dump(doc), updated_at=time.time())
-            )
+            update_child(conn, t.stages, api_id, name, document=dump(doc), updated_at=time.time())
             if changes.get("AutoDeploy") and "DeploymentId" not in changes:
                 auto_deploy(conn, api_id, only=name)
             row = self._row(conn, api_id, name)
@@ -139,11 +137,7 @@ class StageOperations(Provider):
         api_id, name = params["ApiId"], params["StageName"]
         with self.platform.store.begin() as conn:
             require_api(conn, ctx, api_id)
-            gone = conn.execute(
-                sa.delete(t.stages).where(
-                    t.stages.c.api_id == api_id, t.stages.c.stage_name == name
-                )
-            ).rowcount
+            gone = delete_child(conn, t.stages, api_id, name)
         if not gone:
             raise not_found("Stage", name)
         self.server.invalidate(api_id)
