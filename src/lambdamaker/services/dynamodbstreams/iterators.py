@@ -12,12 +12,10 @@ Invariants:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 
 from lambdamaker.errors import ServiceError
+from lambdamaker.services.tokens import decode_token, encode_token
 
 ITERATOR_TTL_MS = 15 * 60 * 1000
 
@@ -31,18 +29,17 @@ class Position:
 
 
 def encode(position: Position) -> str:
-    raw = json.dumps(
-        [position.stream_id, position.arn, position.next_seq, position.issued_ms],
-        separators=(",", ":"),
-    )
-    return base64.urlsafe_b64encode(raw.encode()).decode()
+    return encode_token(position.stream_id, position.arn, position.next_seq, position.issued_ms)
 
 
 def decode(token: str, now_ms: int) -> Position:
+    fields = decode_token(token, 4)
     try:
-        stream_id, arn, next_seq, issued_ms = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if fields is None:
+            raise ValueError(token)
+        stream_id, arn, next_seq, issued_ms = fields
         position = Position(int(stream_id), str(arn), int(next_seq), int(issued_ms))
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+    except (ValueError, TypeError):
         raise ServiceError("Invalid ShardIterator", code="ValidationException") from None
     if now_ms - position.issued_ms > ITERATOR_TTL_MS:
         raise ServiceError(

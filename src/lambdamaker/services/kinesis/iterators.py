@@ -13,12 +13,10 @@ Invariants:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 
 from lambdamaker.errors import ServiceError
+from lambdamaker.services.tokens import decode_token, encode_token
 
 ITERATOR_TTL_MS = 5 * 60 * 1000
 
@@ -33,28 +31,25 @@ class Position:
 
 
 def encode(position: Position) -> str:
-    raw = json.dumps(
-        [
-            position.stream_id,
-            position.stream_name,
-            position.shard_index,
-            position.next_seq,
-            position.issued_ms,
-        ],
-        separators=(",", ":"),
+    return encode_token(
+        position.stream_id,
+        position.stream_name,
+        position.shard_index,
+        position.next_seq,
+        position.issued_ms,
     )
-    return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
 def decode(token: str, now_ms: int) -> Position:
+    fields = decode_token(token, 5)
     try:
-        stream_id, name, shard_index, next_seq, issued_ms = json.loads(
-            base64.urlsafe_b64decode(token.encode())
-        )
+        if fields is None:
+            raise ValueError(token)
+        stream_id, name, shard_index, next_seq, issued_ms = fields
         position = Position(
             int(stream_id), str(name), int(shard_index), int(next_seq), int(issued_ms)
         )
-    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+    except (ValueError, TypeError):
         raise ServiceError("Invalid ShardIterator.", code="InvalidArgumentException") from None
     if now_ms - position.issued_ms > ITERATOR_TTL_MS:
         raise ServiceError(

@@ -10,8 +10,6 @@ its adjacent parent the next closed shard its range overlaps, if any.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -29,6 +27,7 @@ from lambdamaker.services.kinesis.common import (
 from lambdamaker.services.kinesis.hashing import even_ranges, key_text, parse_shard_id
 from lambdamaker.services.kinesis.tables import records, shards, streams
 from lambdamaker.services.kinesis.tag_ops import check_tags
+from lambdamaker.services.tokens import decode_token, encode_token
 
 ON_DEMAND_SHARDS = 4
 MAX_SHARDS = 500
@@ -36,16 +35,9 @@ MAX_SHARDS = 500
 MIN_RETENTION, MAX_RETENTION = 24, 8760
 
 
-def _token(data: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
-
-
-def _untoken(token: str) -> list[Any]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        data = None
-    if not isinstance(data, list):
+def _untoken(token: str, count: int) -> list[Any]:
+    data = decode_token(token, count)
+    if data is None:
         raise invalid_argument(f"Invalid NextToken: {token}")
     return data
 
@@ -179,7 +171,7 @@ class StreamOperations(KinesisBase):
         limit = int(params.get("Limit") or 100)
         after = params.get("ExclusiveStartStreamName")
         if params.get("NextToken"):
-            after = str(_untoken(str(params["NextToken"]))[0])
+            after = str(_untoken(str(params["NextToken"]), 1)[0])
         query = sa.select(streams).where(streams.c.account == ctx.account_id)
         if after:
             query = query.where(streams.c.name > after)
@@ -199,7 +191,7 @@ class StreamOperations(KinesisBase):
             "StreamSummaries": [self.summary(s) for s in found],
         }
         if len(rows) > limit:
-            out["NextToken"] = _token([found[-1].name])
+            out["NextToken"] = encode_token(found[-1].name)
         return out
 
     def list_shards(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -209,7 +201,7 @@ class StreamOperations(KinesisBase):
         if token:
             if params.get("StreamName") or params.get("StreamARN"):
                 raise invalid_argument("NextToken and StreamName cannot be provided together.")
-            account, name, after = _untoken(str(token))
+            account, name, after = _untoken(str(token), 3)
             params = {"StreamARN": f"arn:aws:kinesis:x:{account}:stream/{name}"}
         elif params.get("ExclusiveStartShardId"):
             after = parse_shard_id(str(params["ExclusiveStartShardId"]))
@@ -228,7 +220,7 @@ class StreamOperations(KinesisBase):
         page = found[:limit]
         out: dict[str, Any] = {"Shards": [s.describe() for s in page]}
         if len(found) > limit:
-            out["NextToken"] = _token([stream.account, stream.name, page[-1].index])
+            out["NextToken"] = encode_token(stream.account, stream.name, page[-1].index)
         return out
 
     def _set_retention(self, ctx: RequestContext, params: dict[str, Any], increase: bool) -> None:
