@@ -18,9 +18,7 @@ Invariants:
 from __future__ import annotations
 
 import contextvars
-import functools
-import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import anyio.to_thread
@@ -45,9 +43,9 @@ from lambdamaker.services.dynamodb.index_reads import E, IndexRead, open_index, 
 from lambdamaker.services.dynamodb.indexes import find_index
 from lambdamaker.services.dynamodb.item_ops import select
 from lambdamaker.services.dynamodb.keys import encode_key
+from lambdamaker.services.dynamodb.query_sql import BOUNDS, COMPARE, Rows, successor, table_query
 from lambdamaker.services.dynamodb.tables import ddb_items
 from lambdamaker.services.dynamodb.values import Item, check_item, check_value, loads
-from lambdamaker.store.raw import RawStatement
 
 MAX_PAGE_BYTES = 1024 * 1024
 
@@ -159,63 +157,6 @@ def _page(
     if last is not None:
         out["LastEvaluatedKey"] = last
     return out
-
-
-_BOUNDS = {"EQ": "=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
-_COMPARE: dict[str, Callable[[Any, Any], Any]] = {
-    "=": operator.eq,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-@functools.lru_cache(maxsize=256)
-def _table_query(shape: tuple[tuple[str, ...], bool, bool]) -> RawStatement:
-    """The statement of a Query on a table (not an index) of one shape: the sort-key bound
-    operators (parameters ``r0``, ``r1``...), the direction, and whether there is a Limit
-    (``n``). Built once per shape and run straight on the driver: a Query is a hot path."""
-    ops, forward, limited = shape
-    c = ddb_items.c
-    query = sa.select(c.item, c.size).where(
-        c.table_id == sa.bindparam("t"), c.hash == sa.bindparam("h")
-    )
-    for i, op in enumerate(ops):
-        query = query.where(_COMPARE[op](c.range, sa.bindparam(f"r{i}", type_=sa.LargeBinary)))
-    query = query.order_by(c.range if forward else c.range.desc())
-    if limited:
-        query = query.limit(sa.bindparam("n", type_=sa.Integer))
-    return RawStatement(query)
-
-
-class _Rows:
-    """Driver rows (item, size) with the attribute access ``_page`` uses."""
-
-    __slots__ = ("_cursor",)
-
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def __iter__(self) -> Iterator[Any]:
-        for item, size in self._cursor:
-            yield _Row(item, size)
-
-
-class _Row:
-    __slots__ = ("item", "size")
-
-    def __init__(self, item: str, size: int) -> None:
-        self.item = item
-        self.size = size
-
-
-def _successor(prefix: bytes) -> bytes | None:
-    """The smallest byte string greater than every string starting with ``prefix``."""
-    trimmed = prefix.rstrip(b"\xff")
-    if not trimmed:
-        return None
-    return trimmed[:-1] + bytes([trimmed[-1] + 1])
 
 
 class ReadOperations(DynamoDBBase):
@@ -362,9 +303,9 @@ class ReadOperations(DynamoDBBase):
             values.update({f"r{i}": value for i, (_, value) in enumerate(bounds)})
             if limit is not None:
                 values["n"] = limit
-            rows = _table_query(shape).execute(conn, values)
+            rows = table_query(shape).execute(conn, values)
             key_names = [name for name, _ in table.key_schema]
-            return _page(table, key_names, _Rows(rows), params, mode, expressions)
+            return _page(table, key_names, Rows(rows), params, mode, expressions)
 
     def _query_index(
         self,
@@ -435,8 +376,8 @@ class ReadOperations(DynamoDBBase):
         """A sort-key condition as bounds on the stored (sort-preserving) key:
         ``[(operator, encoded value)]`` with operators ``= < <= > >=``."""
         op, values = self._condition(condition, type_)
-        if op in _BOUNDS:
-            return [(_BOUNDS[op], encode_key(type_, values[0]))]
+        if op in BOUNDS:
+            return [(BOUNDS[op], encode_key(type_, values[0]))]
         if op == "BETWEEN":
             low, high = (encode_key(type_, v) for v in values)
             if low > high:
@@ -448,13 +389,13 @@ class ReadOperations(DynamoDBBase):
         if type_ == "N":
             raise invalid("Invalid KeyConditions: BEGINS_WITH is not supported for type N")
         prefix = encode_key(type_, values[0])
-        upper = _successor(prefix)
+        upper = successor(prefix)
         return [(">=", prefix)] if upper is None else [(">=", prefix), ("<", upper)]
 
     def _range_clauses(
         self, condition: dict[str, Any], type_: str, rng: Any = ddb_items.c.range
     ) -> list[Any]:
         return [
-            _COMPARE[op](rng, sa.literal(value, sa.LargeBinary))
+            COMPARE[op](rng, sa.literal(value, sa.LargeBinary))
             for op, value in self._range_bounds(condition, type_)
         ]
