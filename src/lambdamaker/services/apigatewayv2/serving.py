@@ -32,13 +32,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from lambdamaker.gateway.protocol.http import HttpRequest
 from lambdamaker.services.apigatewayv2 import tables as t
+from lambdamaker.services.apigatewayv2.authorization import RouteAuthorization
 from lambdamaker.services.apigatewayv2.common import load
 from lambdamaker.services.apigatewayv2.cors import CorsPolicy
 from lambdamaker.services.apigatewayv2.deployments import snapshot
-from lambdamaker.services.apigatewayv2.jwtauth import JwtRejected, JwtVerifier, claim_strings
-from lambdamaker.services.apigatewayv2.lambdaauth import LambdaAuthorizers, identity_values
 from lambdamaker.services.apigatewayv2.payloads import (
     BadFunctionResponse,
     Incoming,
@@ -53,9 +51,7 @@ from lambdamaker.services.apigatewayv2.proxy import (
     ProxyServer,
     Receive,
     Scope,
-    joined_headers,
     read_body,
-    sigv4_identity,
 )
 from lambdamaker.services.apigatewayv2.routekeys import RouteTable, parse_route_key
 from lambdamaker.services.apigatewayv2.throttling import Throttle, limits
@@ -160,12 +156,11 @@ class HttpApiServer(ProxyServer):
         self.platform = platform
         self.apis = ConfigCache(self._compile)
         self.throttle = Throttle()
-        self.jwt = JwtVerifier()
-        self.lambda_authorizers = LambdaAuthorizers()
+        self.authorization = RouteAuthorization(platform, self._call)
 
     def invalidate(self, api_id: str) -> None:
         self.apis.invalidate(api_id)
-        self.lambda_authorizers.forget(api_id)
+        self.authorization.forget(api_id)
 
     def failure(self) -> Outgoing:
         return internal_error()
@@ -318,65 +313,12 @@ class HttpApiServer(ProxyServer):
         if kind != "NONE":
             raw = scope.get("raw_path")
             signed_path = raw.decode("latin-1").split("?", 1)[0] if raw else scope["path"]
-            status = await self._authorize(api, served, route, incoming, signed_path)
+            status = await self.authorization.check(
+                api, served.authorizers, route, incoming, signed_path
+            )
             if status != 200:
                 return _json(status, _STATUS_MESSAGES.get(status, "Forbidden"))
         return await self._invoke(api, integration, incoming)
-
-    async def _authorize(
-        self,
-        api: CompiledApi,
-        served: ServedConfig,
-        route: dict[str, Any],
-        req: Incoming,
-        signed_path: str,
-    ) -> int:
-        """200 (and ``req``'s authorizer context set), or the status to answer."""
-        kind = route.get("AuthorizationType")
-        if kind == "AWS_IAM":
-            joined = joined_headers(req.headers)
-            signed = HttpRequest(
-                req.method, signed_path, req.query_string, joined, req.body, joined.get("host", "")
-            )
-            iam = sigv4_identity(self.platform, signed, "execute-api")
-            if iam is None:
-                return 403
-            req.authorizer_v2 = {"iam": iam}
-            req.authorizer_v1 = {"iam": iam}
-            return 200
-        doc = served.authorizers.get(str(route.get("AuthorizerId")))
-        if doc is None:
-            return 500
-        if kind == "JWT":
-            source = (doc.get("IdentitySource") or ["$request.header.Authorization"])[0]
-            values = identity_values([source], req)
-            try:
-                claims, scopes = await self.jwt.verify(
-                    values[0] if values else None,
-                    doc.get("JwtConfiguration") or {},
-                    route.get("AuthorizationScopes"),
-                )
-            except JwtRejected as exc:
-                return exc.status
-            strings = claim_strings(claims)
-            req.authorizer_v2 = {"jwt": {"claims": strings, "scopes": scopes}}
-            req.authorizer_v1 = {"claims": strings, "scopes": scopes}
-            return 200
-        decision = await self.lambda_authorizers.authorize(
-            api.api_id,
-            str(route.get("AuthorizerId")),
-            doc,
-            req,
-            api.region,
-            lambda arn, event: self._call(api, arn, event, req.request_id),
-        )
-        if decision.status == 200:
-            req.authorizer_v2 = {"lambda": decision.context}
-            v1: dict[str, Any] = dict(decision.context)
-            if decision.principal is not None:
-                v1["principalId"] = decision.principal
-            req.authorizer_v1 = v1
-        return decision.status
 
     async def _call(
         self, api: CompiledApi, uri: str, event: dict[str, Any], request_id: str
