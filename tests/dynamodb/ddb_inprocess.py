@@ -13,22 +13,15 @@ from ddb_support import call
 from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
 from lambdamaker.services.dynamodb.provider import DynamoDBProvider
+from lambdamaker.testing import FakeClock
 
 NOW = 1_700_000_000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(NOW)
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class DynamoDB:
     """Calls the provider as the gateway would, with the clock under the test's control."""
 
-    def __init__(self, platform: Platform, clock: Clock) -> None:
+    def __init__(self, platform: Platform, clock: FakeClock) -> None:
         provider = platform.providers["dynamodb"]
         assert isinstance(provider, DynamoDBProvider)
         provider.clock = clock
@@ -42,7 +35,9 @@ class DynamoDB:
 
 
 @contextmanager
-def in_process(data_dir: Path, store_url: str, clock: Clock, *, loop: bool) -> Iterator[DynamoDB]:
+def in_process(
+    data_dir: Path, store_url: str, clock: FakeClock, *, loop: bool
+) -> Iterator[DynamoDB]:
     """The provider on ``clock``; without ``loop`` its TTL loop is stopped, so passes run only
     when the test calls ``ttl.sweep()``."""
     config = PlatformConfig(data_dir=data_dir, store_url=store_url)

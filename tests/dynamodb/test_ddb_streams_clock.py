@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,23 +21,15 @@ from lambdamaker.services.dynamodb.common import item_key
 from lambdamaker.services.dynamodb.stream_source import DynamoDBStreamSource
 from lambdamaker.services.dynamodbstreams import DynamoDBStreamsProvider
 from lambdamaker.services.lambda_.mappings.model import StreamSource
+from lambdamaker.testing import FakeClock
 
 DAY = 24 * 3600
-
-
-class Clock:
-    def __init__(self) -> None:
-        # Records are stamped with the real time; the fake clock starts there.
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Api:
     """Calls a provider as the gateway would, with the clock under the test's control."""
 
-    def __init__(self, platform: Platform, clock: Clock) -> None:
+    def __init__(self, platform: Platform, clock: FakeClock) -> None:
         self.platform = platform
         ddb = platform.providers["dynamodb"]
         streams = platform.providers["dynamodbstreams"]
@@ -86,12 +77,12 @@ _STREAM_OPS = {"ListStreams", "DescribeStream", "GetShardIterator", "GetRecords"
 
 
 @pytest.fixture()
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture()
-def api(tmp_path: Path, store_url: str, clock: Clock) -> Iterator[Api]:
+def api(tmp_path: Path, store_url: str, clock: FakeClock) -> Iterator[Api]:
     config = PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
     with Platform(config, services=["dynamodb", "dynamodbstreams"]) as platform:
         yield Api(platform, clock)
@@ -101,7 +92,7 @@ def _code(err: pytest.ExceptionInfo[ServiceError]) -> str:
     return str(err.value.code)
 
 
-def test_iterator_expires_after_fifteen_minutes(api: Api, clock: Clock) -> None:
+def test_iterator_expires_after_fifteen_minutes(api: Api, clock: FakeClock) -> None:
     arn = api.table("t")
     it = api.iterator(arn)
     clock.now += 15 * 60
@@ -112,7 +103,7 @@ def test_iterator_expires_after_fifteen_minutes(api: Api, clock: Clock) -> None:
     assert _code(err) == "ExpiredIteratorException"
 
 
-def test_records_older_than_a_day_are_trimmed(api: Api, clock: Clock) -> None:
+def test_records_older_than_a_day_are_trimmed(api: Api, clock: FakeClock) -> None:
     arn = api.table("t")
     api("PutItem", TableName="t", Item={"id": {"S": "a"}})
     seq = api("GetRecords", ShardIterator=api.iterator(arn))["Records"][0]["dynamodb"][
@@ -131,7 +122,7 @@ def test_records_older_than_a_day_are_trimmed(api: Api, clock: Clock) -> None:
     assert _code(err) == "TrimmedDataAccessException"
 
 
-def test_a_disabled_stream_is_gone_a_day_later(api: Api, clock: Clock) -> None:
+def test_a_disabled_stream_is_gone_a_day_later(api: Api, clock: FakeClock) -> None:
     arn = api.table("t")
     api("DeleteTable", TableName="t")
     assert api("DescribeStream", StreamArn=arn)["StreamDescription"]["StreamStatus"] == "DISABLED"
@@ -172,7 +163,7 @@ def test_ttl_deletions_carry_the_service_identity(api: Api) -> None:
     }
 
 
-def test_stream_source_reads_records_in_lambdas_event_shape(api: Api, clock: Clock) -> None:
+def test_stream_source_reads_records_in_lambdas_event_shape(api: Api, clock: FakeClock) -> None:
     arn = api.table("t")
     source: StreamSource = DynamoDBStreamSource(api.platform, arn, clock=clock)
     assert source.exists()

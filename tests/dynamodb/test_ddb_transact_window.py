@@ -9,16 +9,17 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from ddb_inprocess import Clock, DynamoDB, in_process
+from ddb_inprocess import NOW, DynamoDB, in_process
 
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.dynamodb.transact_ops import purge_tokens
 from lambdamaker.services.dynamodb.transact_tables import ddb_tx_tokens
+from lambdamaker.testing import FakeClock
 
 
 @pytest.fixture()
 def ddb(tmp_path: Path, store_url: str) -> Iterator[DynamoDB]:
-    with in_process(tmp_path / "data", store_url, Clock(), loop=False) as db:
+    with in_process(tmp_path / "data", store_url, FakeClock(NOW), loop=False) as db:
         db(
             "CreateTable",
             TableName="t",
@@ -49,7 +50,7 @@ def _count(ddb: DynamoDB) -> str:
 
 def test_token_is_remembered_for_ten_minutes(ddb: DynamoDB) -> None:
     clock = ddb.provider.clock
-    assert isinstance(clock, Clock)
+    assert isinstance(clock, FakeClock)
     ddb("TransactWriteItems", TransactItems=_add("1"), ClientRequestToken="tok")
     clock.now += 599
     ddb("TransactWriteItems", TransactItems=_add("1"), ClientRequestToken="tok")
@@ -74,7 +75,7 @@ def test_cancelled_request_records_no_token(ddb: DynamoDB) -> None:
 
 def test_expired_tokens_are_purged(ddb: DynamoDB) -> None:
     clock = ddb.provider.clock
-    assert isinstance(clock, Clock)
+    assert isinstance(clock, FakeClock)
     ddb("TransactWriteItems", TransactItems=_add("1"), ClientRequestToken="old")
     clock.now += 300
     ddb("TransactWriteItems", TransactItems=_add("1"), ClientRequestToken="new")

@@ -9,18 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ddb_inprocess import NOW, Clock, DynamoDB, in_process
+from ddb_inprocess import NOW, DynamoDB, in_process
 
 from lambdamaker.services.dynamodb.ttl import TtlSweeper
+from lambdamaker.testing import FakeClock
 
 
 @pytest.fixture()
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(NOW)
 
 
 @pytest.fixture()
-def ddb(tmp_path: Path, store_url: str, clock: Clock) -> Iterator[DynamoDB]:
+def ddb(tmp_path: Path, store_url: str, clock: FakeClock) -> Iterator[DynamoDB]:
     with in_process(tmp_path / "data", store_url, clock, loop=False) as db:
         yield db
 
@@ -48,7 +49,9 @@ def _put(ddb: DynamoDB, table: str, pk: str, expires: dict[str, Any] | None) -> 
     ddb("PutItem", TableName=table, Item=item)
 
 
-def test_sweep_deletes_only_items_whose_ttl_number_has_passed(ddb: DynamoDB, clock: Clock) -> None:
+def test_sweep_deletes_only_items_whose_ttl_number_has_passed(
+    ddb: DynamoDB, clock: FakeClock
+) -> None:
     _table(ddb, "t")
     _put(ddb, "t", "past", {"N": str(NOW - 10)})
     _put(ddb, "t", "now", {"N": str(NOW)})
@@ -108,7 +111,7 @@ def test_sweep_pages_through_a_large_table(ddb: DynamoDB) -> None:
 
 
 def test_background_loop_expires_items(
-    tmp_path: Path, store_url: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(TtlSweeper, "interval", 0.02)
     with in_process(tmp_path / "data", store_url, clock, loop=True) as ddb:

@@ -15,21 +15,13 @@ from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.kinesis import KinesisProvider
-from lambdamaker.testing import ServerProcess
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from lambdamaker.testing import FakeClock, ServerProcess
 
 
 class Kinesis:
     """Calls the provider as the gateway would, with the clock under the test's control."""
 
-    def __init__(self, platform: Platform, clock: Clock) -> None:
+    def __init__(self, platform: Platform, clock: FakeClock) -> None:
         provider = platform.providers["kinesis"]
         assert isinstance(provider, KinesisProvider)
         provider.clock = clock
@@ -56,8 +48,8 @@ class Kinesis:
 
 
 @pytest.fixture()
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture()
@@ -66,12 +58,12 @@ def config(tmp_path: Path, store_url: str) -> PlatformConfig:
 
 
 @pytest.fixture()
-def kinesis(config: PlatformConfig, clock: Clock) -> Iterator[Kinesis]:
+def kinesis(config: PlatformConfig, clock: FakeClock) -> Iterator[Kinesis]:
     with Platform(config, services=["kinesis"]) as platform:
         yield Kinesis(platform, clock)
 
 
-def test_iterator_expires_after_five_minutes(kinesis: Kinesis, clock: Clock) -> None:
+def test_iterator_expires_after_five_minutes(kinesis: Kinesis, clock: FakeClock) -> None:
     kinesis("CreateStream", StreamName="s", ShardCount=1)
     it = kinesis.iterator("s")
     clock.now += 300
@@ -85,7 +77,7 @@ def test_iterator_expires_after_five_minutes(kinesis: Kinesis, clock: Clock) -> 
 
 
 def test_records_older_than_the_retention_period_are_not_returned(
-    kinesis: Kinesis, clock: Clock
+    kinesis: Kinesis, clock: FakeClock
 ) -> None:
     kinesis("CreateStream", StreamName="s", ShardCount=1)
     kinesis("PutRecord", StreamName="s", Data=b"old", PartitionKey="k")
@@ -100,7 +92,7 @@ def test_records_older_than_the_retention_period_are_not_returned(
 
 
 def test_millis_behind_latest_is_the_age_of_the_next_unread_record(
-    kinesis: Kinesis, clock: Clock
+    kinesis: Kinesis, clock: FakeClock
 ) -> None:
     kinesis("CreateStream", StreamName="s", ShardCount=1)
     for i in range(3):
@@ -135,7 +127,7 @@ def test_concurrent_puts_get_distinct_increasing_sequence_numbers(kinesis: Kines
 
 
 def test_acknowledged_records_survive_a_platform_restart(
-    config: PlatformConfig, clock: Clock
+    config: PlatformConfig, clock: FakeClock
 ) -> None:
     with Platform(config, services=["kinesis"]) as platform:
         kinesis = Kinesis(platform, clock)

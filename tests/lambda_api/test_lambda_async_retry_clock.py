@@ -17,17 +17,10 @@ from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
 from lambdamaker.services.lambda_.provider import LambdaProvider
 from lambdamaker.services.lambda_.tables import events
+from lambdamaker.testing import FakeClock
 
 FAIL = "def handler(event, context):\n    raise ValueError('boom')\n"
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:failures"
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture()

@@ -18,16 +18,9 @@ from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
 from lambdamaker.services.lambda_.provider import LambdaProvider
 from lambdamaker.services.lambda_.tables import events
+from lambdamaker.testing import FakeClock
 
 QUEUE_ARN = f"arn:aws:sqs:{REGION}:{ACCOUNT}:throttled"
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture()

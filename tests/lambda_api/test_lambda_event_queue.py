@@ -18,6 +18,7 @@ from lambdamaker.services.lambda_.events import (
 )
 from lambdamaker.services.lambda_.tables import MIGRATIONS, events
 from lambdamaker.store import Store
+from lambdamaker.testing import FakeClock
 
 
 @pytest.fixture()
@@ -97,14 +98,6 @@ def wait_until_empty(queue: EventQueue) -> None:
     deadline = time.monotonic() + 10
     while queue.pending() and time.monotonic() < deadline:
         time.sleep(0.01)
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_dispatcher_runs_every_event_and_defers_throttled_ones(queue: EventQueue) -> None:

@@ -9,14 +9,7 @@ from lambda_support import ROLE
 
 from lambdamaker.platform import Platform
 from lambdamaker.services.lambda_.role_keys import KEY_LIFETIME, RENEW_BEFORE, RoleCredentials
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
+from lambdamaker.testing import FakeClock
 
 
 def test_credentials_are_an_assumed_role_session_of_the_function(platform: Platform) -> None:

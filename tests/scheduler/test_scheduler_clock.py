@@ -16,30 +16,17 @@ from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.scheduler import SchedulerProvider
+from lambdamaker.testing import FakeClock
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
 START = datetime(2026, 3, 2, 12, 0, 30, tzinfo=UTC)  # a Monday
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START.timestamp()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta).total_seconds()
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment.timestamp()
-
-
 class Harness:
     """Calls providers as the gateway would; drives the scheduler loop by hand."""
 
-    def __init__(self, platform: Platform, clock: Clock) -> None:
+    def __init__(self, platform: Platform, clock: FakeClock) -> None:
         self.platform = platform
         provider = platform.providers["scheduler"]
         assert isinstance(provider, SchedulerProvider)
@@ -101,8 +88,8 @@ class Harness:
 
 
 @pytest.fixture()
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(START.timestamp())
 
 
 @pytest.fixture()
@@ -110,20 +97,22 @@ def config(tmp_path: Path, store_url: str) -> PlatformConfig:
     return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
 
 
-def _open(config: PlatformConfig, clock: Clock) -> Harness:
+def _open(config: PlatformConfig, clock: FakeClock) -> Harness:
     harness = Harness(Platform(config, services=["sqs", "scheduler"]), clock)
     harness.platform.start()
     return harness
 
 
 @pytest.fixture()
-def lm(config: PlatformConfig, clock: Clock) -> Iterator[Harness]:
+def lm(config: PlatformConfig, clock: FakeClock) -> Iterator[Harness]:
     harness = _open(config, clock)
     yield harness
     harness.platform.close()
 
 
-def test_rate_schedule_fires_at_creation_and_then_every_period(lm: Harness, clock: Clock) -> None:
+def test_rate_schedule_fires_at_creation_and_then_every_period(
+    lm: Harness, clock: FakeClock
+) -> None:
     url, arn = lm.queue("rate")
     lm.create("every5", "rate(5 minutes)", arn)
     lm.tick()
@@ -137,7 +126,7 @@ def test_rate_schedule_fires_at_creation_and_then_every_period(lm: Harness, cloc
     assert lm.bodies(url) == ["every5"]
 
 
-def test_run_once_reports_seconds_until_the_next_tick(lm: Harness, clock: Clock) -> None:
+def test_run_once_reports_seconds_until_the_next_tick(lm: Harness, clock: FakeClock) -> None:
     _, arn = lm.queue("wait")
     lm.create("hourly", "rate(1 hour)", arn)
     assert lm.tick() == pytest.approx(3600.0)
@@ -145,7 +134,7 @@ def test_run_once_reports_seconds_until_the_next_tick(lm: Harness, clock: Clock)
     assert lm.tick() == pytest.approx(3000.0)
 
 
-def test_cron_schedule_fires_in_its_time_zone(lm: Harness, clock: Clock) -> None:
+def test_cron_schedule_fires_in_its_time_zone(lm: Harness, clock: FakeClock) -> None:
     url, arn = lm.queue("cron")
     # 09:00 in New York on weekdays is 14:00 UTC in March before DST starts (March 8).
     lm.create(
@@ -168,7 +157,7 @@ def test_cron_schedule_fires_in_its_time_zone(lm: Harness, clock: Clock) -> None
     assert lm.bodies(url) == ["morning"]
 
 
-def test_missed_ticks_fire_once_after_an_outage(lm: Harness, clock: Clock) -> None:
+def test_missed_ticks_fire_once_after_an_outage(lm: Harness, clock: FakeClock) -> None:
     url, arn = lm.queue("missed")
     lm.create("every5", "rate(5 minutes)", arn)
     lm.tick()
@@ -185,7 +174,7 @@ def test_missed_ticks_fire_once_after_an_outage(lm: Harness, clock: Clock) -> No
 
 
 def test_one_time_schedule_fires_once_and_is_deleted_after_completion(
-    lm: Harness, clock: Clock
+    lm: Harness, clock: FakeClock
 ) -> None:
     url, arn = lm.queue("once")
     lm.create("once", "at(2026-03-02T12:10:00)", arn, ActionAfterCompletion="DELETE")
@@ -205,7 +194,7 @@ def test_one_time_schedule_fires_once_and_is_deleted_after_completion(
     assert lm.bodies(url) == []
 
 
-def test_missed_one_time_schedule_fires_late_once(config: PlatformConfig, clock: Clock) -> None:
+def test_missed_one_time_schedule_fires_late_once(config: PlatformConfig, clock: FakeClock) -> None:
     lm = _open(config, clock)
     url, arn = lm.queue("late")
     lm.create("late", "at(2026-03-02T12:10:00)", arn)
@@ -220,7 +209,7 @@ def test_missed_one_time_schedule_fires_late_once(config: PlatformConfig, clock:
         lm.platform.close()
 
 
-def test_restart_never_fires_a_tick_twice(config: PlatformConfig, clock: Clock) -> None:
+def test_restart_never_fires_a_tick_twice(config: PlatformConfig, clock: FakeClock) -> None:
     lm = _open(config, clock)
     url, arn = lm.queue("restart")
     lm.create("minutely", "rate(1 minute)", arn)
@@ -238,7 +227,7 @@ def test_restart_never_fires_a_tick_twice(config: PlatformConfig, clock: Clock) 
 
 
 def test_disabled_schedule_does_not_fire_and_skips_ticks_missed_while_disabled(
-    lm: Harness, clock: Clock
+    lm: Harness, clock: FakeClock
 ) -> None:
     url, arn = lm.queue("disabled")
     lm.create("off", "rate(1 minute)", arn, State="DISABLED")
@@ -260,7 +249,7 @@ def test_disabled_schedule_does_not_fire_and_skips_ticks_missed_while_disabled(
     assert lm.bodies(url) == ["on"]
 
 
-def test_end_date_stops_a_schedule_and_delete_removes_it(lm: Harness, clock: Clock) -> None:
+def test_end_date_stops_a_schedule_and_delete_removes_it(lm: Harness, clock: FakeClock) -> None:
     url, arn = lm.queue("bounded")
     lm.create(
         "bounded",
@@ -279,7 +268,7 @@ def test_end_date_stops_a_schedule_and_delete_removes_it(lm: Harness, clock: Clo
 
 
 def test_flexible_window_fires_within_the_window_at_a_stable_instant(
-    config: PlatformConfig, clock: Clock
+    config: PlatformConfig, clock: FakeClock
 ) -> None:
     lm = _open(config, clock)
     url, arn = lm.queue("flex")
@@ -305,7 +294,7 @@ def test_flexible_window_fires_within_the_window_at_a_stable_instant(
         lm.platform.close()
 
 
-def test_failed_delivery_is_retried_then_dead_lettered(lm: Harness, clock: Clock) -> None:
+def test_failed_delivery_is_retried_then_dead_lettered(lm: Harness, clock: FakeClock) -> None:
     dlq_url, dlq_arn = lm.queue("dlq")
     missing = f"arn:aws:sqs:us-east-1:{ACCOUNT}:not-yet"
     lm.create(
@@ -336,7 +325,7 @@ def test_failed_delivery_is_retried_then_dead_lettered(lm: Harness, clock: Clock
     assert attributes["SCHEDULE_ARN"].endswith(":schedule/default/failing")
 
 
-def test_retry_succeeds_once_the_target_exists(lm: Harness, clock: Clock) -> None:
+def test_retry_succeeds_once_the_target_exists(lm: Harness, clock: FakeClock) -> None:
     arn = f"arn:aws:sqs:us-east-1:{ACCOUNT}:later"
     lm.create("retry", "at(2026-03-02T12:05:00)", arn)
     clock.set(datetime(2026, 3, 2, 12, 5, tzinfo=UTC))
@@ -350,7 +339,7 @@ def test_retry_succeeds_once_the_target_exists(lm: Harness, clock: Clock) -> Non
     assert lm.bodies(url) == []
 
 
-def test_fifo_queue_target_gets_the_group_id(lm: Harness, clock: Clock) -> None:
+def test_fifo_queue_target_gets_the_group_id(lm: Harness, clock: FakeClock) -> None:
     url = lm.call("sqs", "CreateQueue", QueueName="f.fifo", Attributes={"FifoQueue": "true"})[
         "QueueUrl"
     ]

@@ -20,17 +20,10 @@ from lambdamaker.services.sns.delivery import Delivery, retry_delay
 from lambdamaker.services.sns.provider import SnsProvider
 from lambdamaker.services.sns.tables import deliveries
 from lambdamaker.services.sqs.provider import SqsProvider
+from lambdamaker.testing import FakeClock
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
-
-
-class FakeClock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def ctx(service: str, operation: str) -> RequestContext:

@@ -16,22 +16,15 @@ from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.sqs import SqsProvider
+from lambdamaker.testing import FakeClock
 
 ENDPOINT = "http://sqs.test"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Sqs:
     """Calls the provider as the gateway would, with the clock under the test's control."""
 
-    def __init__(self, platform: Platform, clock: Clock) -> None:
+    def __init__(self, platform: Platform, clock: FakeClock) -> None:
         provider = platform.providers["sqs"]
         assert isinstance(provider, SqsProvider)
         provider.clock = clock
@@ -57,8 +50,8 @@ class Sqs:
 
 
 @pytest.fixture()
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(1_700_000_000.0)
 
 
 @pytest.fixture()
@@ -67,12 +60,12 @@ def config(tmp_path: Path, store_url: str) -> PlatformConfig:
 
 
 @pytest.fixture()
-def sqs(config: PlatformConfig, clock: Clock) -> Iterator[Sqs]:
+def sqs(config: PlatformConfig, clock: FakeClock) -> Iterator[Sqs]:
     with Platform(config, services=["sqs"]) as platform:
         yield Sqs(platform, clock)
 
 
-def test_message_reappears_after_its_visibility_timeout(sqs: Sqs, clock: Clock) -> None:
+def test_message_reappears_after_its_visibility_timeout(sqs: Sqs, clock: FakeClock) -> None:
     url = sqs("CreateQueue", QueueName="q", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
     sqs("SendMessage", QueueUrl=url, MessageBody="m")
     assert len(sqs.receive(url)) == 1
@@ -88,7 +81,7 @@ def test_message_reappears_after_its_visibility_timeout(sqs: Sqs, clock: Clock) 
     assert len(sqs.receive(url)) == 1
 
 
-def test_delayed_message_is_counted_as_delayed_until_due(sqs: Sqs, clock: Clock) -> None:
+def test_delayed_message_is_counted_as_delayed_until_due(sqs: Sqs, clock: FakeClock) -> None:
     url = sqs("CreateQueue", QueueName="q", Attributes={"DelaySeconds": "10"})["QueueUrl"]
     sqs("SendMessage", QueueUrl=url, MessageBody="queue delay")
     sqs("SendMessage", QueueUrl=url, MessageBody="no delay", DelaySeconds=0)
@@ -100,7 +93,7 @@ def test_delayed_message_is_counted_as_delayed_until_due(sqs: Sqs, clock: Clock)
     assert [m["Body"] for m in sqs.receive(url, MaxNumberOfMessages=10)] == ["queue delay"]
 
 
-def test_messages_past_retention_are_dropped(sqs: Sqs, clock: Clock) -> None:
+def test_messages_past_retention_are_dropped(sqs: Sqs, clock: FakeClock) -> None:
     url = sqs("CreateQueue", QueueName="q", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
     sqs("SendMessage", QueueUrl=url, MessageBody="old")
     clock.now += 61
@@ -108,7 +101,7 @@ def test_messages_past_retention_are_dropped(sqs: Sqs, clock: Clock) -> None:
     assert [m["Body"] for m in sqs.receive(url, MaxNumberOfMessages=10)] == ["new"]
 
 
-def test_purge_is_allowed_again_after_a_minute(sqs: Sqs, clock: Clock) -> None:
+def test_purge_is_allowed_again_after_a_minute(sqs: Sqs, clock: FakeClock) -> None:
     url = sqs("CreateQueue", QueueName="q")["QueueUrl"]
     sqs("PurgeQueue", QueueUrl=url)
     with pytest.raises(ServiceError) as exc:
@@ -118,7 +111,9 @@ def test_purge_is_allowed_again_after_a_minute(sqs: Sqs, clock: Clock) -> None:
     sqs("PurgeQueue", QueueUrl=url)
 
 
-def test_message_moves_to_the_dead_letter_queue_after_max_receives(sqs: Sqs, clock: Clock) -> None:
+def test_message_moves_to_the_dead_letter_queue_after_max_receives(
+    sqs: Sqs, clock: FakeClock
+) -> None:
     dlq = sqs("CreateQueue", QueueName="dlq")["QueueUrl"]
     arn = sqs("GetQueueAttributes", QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
@@ -146,7 +141,7 @@ def test_message_moves_to_the_dead_letter_queue_after_max_receives(sqs: Sqs, clo
     assert dead["Attributes"]["DeadLetterQueueSourceArn"].endswith(":src")
 
 
-def test_acknowledged_messages_survive_a_restart(config: PlatformConfig, clock: Clock) -> None:
+def test_acknowledged_messages_survive_a_restart(config: PlatformConfig, clock: FakeClock) -> None:
     with Platform(config, services=["sqs"]) as platform:
         sqs = Sqs(platform, clock)
         url = sqs("CreateQueue", QueueName="durable")["QueueUrl"]
@@ -166,7 +161,7 @@ def test_acknowledged_messages_survive_a_restart(config: PlatformConfig, clock: 
         assert received["Body"] not in {m["Body"] for m in sqs.receive(url, MaxNumberOfMessages=10)}
 
 
-def test_fifo_dedup_window_ends_after_five_minutes(sqs: Sqs, clock: Clock) -> None:
+def test_fifo_dedup_window_ends_after_five_minutes(sqs: Sqs, clock: FakeClock) -> None:
     url = sqs("CreateQueue", QueueName="q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     send = {"QueueUrl": url, "MessageBody": "x", "MessageGroupId": "g"}
     first = sqs("SendMessage", **send, MessageDeduplicationId="d")["MessageId"]
@@ -176,7 +171,9 @@ def test_fifo_dedup_window_ends_after_five_minutes(sqs: Sqs, clock: Clock) -> No
     assert sqs("SendMessage", **send, MessageDeduplicationId="d")["MessageId"] != first
 
 
-def test_fifo_group_unblocks_when_its_message_becomes_visible_again(sqs: Sqs, clock: Clock) -> None:
+def test_fifo_group_unblocks_when_its_message_becomes_visible_again(
+    sqs: Sqs, clock: FakeClock
+) -> None:
     url = sqs("CreateQueue", QueueName="q.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     for i in range(2):
         sqs(

@@ -14,17 +14,10 @@ from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.sqs import SqsProvider
+from lambdamaker.testing import FakeClock
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _call(platform: Platform, clock: Clock, operation: str, **params: Any) -> dict[str, Any]:
+def _call(platform: Platform, clock: FakeClock, operation: str, **params: Any) -> dict[str, Any]:
     provider = platform.providers["sqs"]
     assert isinstance(provider, SqsProvider)
     provider.clock = clock
@@ -48,7 +41,7 @@ def config(tmp_path: Path, store_url: str) -> PlatformConfig:
 def test_a_deleted_name_is_blocked_for_sixty_seconds_even_across_a_restart(
     config: PlatformConfig,
 ) -> None:
-    clock = Clock()
+    clock = FakeClock(1_700_000_000.0)
     with Platform(config, services=["sqs"]) as platform:
         url = _call(platform, clock, "CreateQueue", QueueName="q")["QueueUrl"]
         _call(platform, clock, "SendMessage", QueueUrl=url, MessageBody="old")
