@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Any
 
@@ -10,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
+from lambdamaker.testing.inprocess import call_operation
 
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
@@ -22,14 +21,7 @@ def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
 def call(platform: Platform, operation: str, **params: Any) -> dict[str, Any]:
     """An operation of an in-process platform's DynamoDB provider, as the gateway calls it
     (item writes are group-committed coroutines)."""
-    method = platform.providers["dynamodb"].operation(operation)
-    assert method is not None, operation
-    ctx = RequestContext("test", "dynamodb", operation, "us-east-1", "000000000000")
-    result = method(ctx, params)
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
-    assert isinstance(result, dict)
-    return result
+    return call_operation(platform, "dynamodb", operation, endpoint_url="", **params)
 
 
 def create_table(

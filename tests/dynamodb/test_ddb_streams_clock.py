@@ -4,7 +4,6 @@ record shape; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +14,13 @@ import pytest
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
 from lambdamaker.services.dynamodb import DynamoDBProvider, item_store, stream_reads
 from lambdamaker.services.dynamodb.common import item_key
 from lambdamaker.services.dynamodb.stream_source import DynamoDBStreamSource
 from lambdamaker.services.dynamodbstreams import DynamoDBStreamsProvider
 from lambdamaker.services.lambda_.mappings.model import StreamSource
 from lambdamaker.testing import FakeClock
+from lambdamaker.testing.inprocess import call_operation
 
 DAY = 24 * 3600
 
@@ -40,15 +39,8 @@ class Api:
         self.ddb, self.streams = ddb, streams
 
     def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
-        provider = self.streams if operation in _STREAM_OPS else self.ddb
-        method = provider.operation(operation)
-        assert method is not None, operation
-        ctx = RequestContext("t", provider.service, operation, "us-east-1", "000000000000")
-        result = method(ctx, params)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-        assert isinstance(result, dict)
-        return result
+        service = "dynamodbstreams" if operation in _STREAM_OPS else "dynamodb"
+        return call_operation(self.platform, service, operation, endpoint_url="", **params)
 
     def table(self, name: str, view: str = "NEW_AND_OLD_IMAGES") -> str:
         out = self(

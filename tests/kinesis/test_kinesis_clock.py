@@ -16,6 +16,7 @@ from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.kinesis import KinesisProvider
 from lambdamaker.testing import FakeClock, ServerProcess
+from lambdamaker.testing.inprocess import call_operation
 
 
 class Kinesis:
@@ -28,14 +29,9 @@ class Kinesis:
         self.provider = provider
 
     def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
-        method = self.provider.operation(operation)
-        assert method is not None, operation
-        ctx = RequestContext("test", "kinesis", operation, "us-east-1", "000000000000")
-        result = method(ctx, params)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-        assert isinstance(result, dict)
-        return result
+        return call_operation(
+            self.provider.platform, "kinesis", operation, endpoint_url="", **params
+        )
 
     def iterator(self, stream: str, kind: str = "TRIM_HORIZON") -> str:
         out = self(

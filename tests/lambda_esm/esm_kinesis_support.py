@@ -3,7 +3,6 @@ function, and readers for what it saw."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
@@ -16,9 +15,9 @@ import sqlalchemy as sa
 from lambdamaker.config import PlatformConfig
 from lambdamaker.observability.log_tables import log_events, log_groups
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
 from lambdamaker.services.lambda_.mappings.tables import esm_checkpoints
 from lambdamaker.testing import zip_source
+from lambdamaker.testing.inprocess import call_operation
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -64,17 +63,15 @@ def new_platform(data_dir: Path) -> Platform:
 
 
 def call(platform: Platform, service: str, operation: str, **params: Any) -> dict[str, Any]:
-    provider = platform.providers[service]
-    method = provider.operation(operation)
-    assert method is not None, operation
-    ctx = RequestContext(
-        f"req-{operation}", service, operation, REGION, ACCOUNT, endpoint_url="http://esm.test"
+    return call_operation(
+        platform,
+        service,
+        operation,
+        account=ACCOUNT,
+        region=REGION,
+        endpoint_url="http://esm.test",
+        **params,
     )
-    result = method(ctx, params)
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
-    assert isinstance(result, dict)
-    return result
 
 
 def handler_zip() -> bytes:

@@ -3,7 +3,6 @@ rate/cron/at firing, time zones, flexible windows, missed ticks, restarts, retri
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +13,9 @@ import pytest
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
 from lambdamaker.services.scheduler import SchedulerProvider
 from lambdamaker.testing import FakeClock
+from lambdamaker.testing.inprocess import call_operation
 
 ACCOUNT = "000000000000"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/scheduler"
@@ -37,16 +36,14 @@ class Harness:
         platform.providers["sqs"].clock = clock  # type: ignore[attr-defined]
 
     def call(self, service: str, operation: str, **params: Any) -> dict[str, Any]:
-        method = self.platform.providers[service].operation(operation)
-        assert method is not None, operation
-        ctx = RequestContext(
-            "test", service, operation, "us-east-1", ACCOUNT, endpoint_url="http://lm.test"
+        return call_operation(
+            self.platform,
+            service,
+            operation,
+            account=ACCOUNT,
+            endpoint_url="http://lm.test",
+            **params,
         )
-        result = method(ctx, params)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-        assert isinstance(result, dict)
-        return result
 
     def tick(self) -> float:
         return self.provider.loop.run_once()

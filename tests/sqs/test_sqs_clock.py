@@ -17,6 +17,7 @@ from lambdamaker.platform import Platform
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.sqs import SqsProvider
 from lambdamaker.testing import FakeClock
+from lambdamaker.testing.inprocess import call_operation
 
 ENDPOINT = "http://sqs.test"
 
@@ -31,16 +32,9 @@ class Sqs:
         self.provider = provider
 
     def __call__(self, operation: str, **params: Any) -> dict[str, Any]:
-        method = self.provider.operation(operation)
-        assert method is not None, operation
-        ctx = RequestContext(
-            "test", "sqs", operation, "us-east-1", "000000000000", endpoint_url=ENDPOINT
+        return call_operation(
+            self.provider.platform, "sqs", operation, endpoint_url=ENDPOINT, **params
         )
-        result = method(ctx, params)
-        if asyncio.iscoroutine(result):
-            result = asyncio.run(result)
-        assert isinstance(result, dict)
-        return result
 
     def receive(self, url: str, **params: Any) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = self("ReceiveMessage", QueueUrl=url, **params).get(

@@ -3,7 +3,6 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,25 +11,16 @@ import pytest
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
-from lambdamaker.services.base import RequestContext
 from lambdamaker.services.sqs import SqsProvider
 from lambdamaker.testing import FakeClock
+from lambdamaker.testing.inprocess import call_operation
 
 
 def _call(platform: Platform, clock: FakeClock, operation: str, **params: Any) -> dict[str, Any]:
     provider = platform.providers["sqs"]
     assert isinstance(provider, SqsProvider)
     provider.clock = clock
-    method = provider.operation(operation)
-    assert method is not None
-    ctx = RequestContext(
-        "test", "sqs", operation, "us-east-1", "000000000000", endpoint_url="http://sqs.test"
-    )
-    result = method(ctx, params)
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
-    assert isinstance(result, dict)
-    return result
+    return call_operation(platform, "sqs", operation, endpoint_url="http://sqs.test", **params)
 
 
 @pytest.fixture()
