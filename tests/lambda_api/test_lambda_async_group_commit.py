@@ -53,6 +53,34 @@ def test_events_queued_from_an_event_loop_are_committed_when_awaited(
     assert 1 <= len(woken) < 200  # one wake-up per group, not per event
 
 
+def test_callers_on_several_event_loops_are_batched_per_loop(
+    queue: EventQueue, store: Store
+) -> None:
+    # Each loop's futures may only be resolved by that loop's own flush: with one shared batch,
+    # a loop would be handed another loop's futures.
+    errors: list[BaseException] = []
+
+    def loop_in_thread(prefix: str) -> None:
+        async def burst() -> None:
+            await asyncio.gather(
+                *(queue.enqueue_async(row(f"{prefix}{i:03d}")) for i in range(100))
+            )
+
+        try:
+            asyncio.run(burst())
+        except BaseException as exc:  # reported below, with the thread's name
+            errors.append(exc)
+
+    threads = [threading.Thread(target=loop_in_thread, args=(p,)) for p in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    assert request_ids(store) == sorted(f"{p}{i:03d}" for p in "abc" for i in range(100))
+    assert queue.accept_idle.is_set()  # no loop is waiting for a commit any more
+
+
 def test_a_failing_member_fails_alone_and_the_rest_commit(queue: EventQueue, store: Store) -> None:
     for i in range(3):
         queue.enqueue(**row(f"e{i}"))

@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +151,17 @@ class _Waiter:
         self.error: BaseException | None = None
 
 
+class _LoopBatch:
+    """The events of one event loop's callers waiting to be handed to a worker thread."""
+
+    __slots__ = ("flushing", "pending", "task")
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self.flushing = False
+        self.task: asyncio.Task[None] | None = None
+
+
 class EventQueue:
     """The ``lambda_events`` table. Every write commits in groups (DESIGN.md, "Performance
     architecture"): the new events of concurrent Invoke calls and the claims, completions and
@@ -164,10 +176,14 @@ class EventQueue:
         self._lock = threading.Lock()
         self._waiting: list[_Waiter] = []
         self._leading = False
-        # Callers on the event loop (``enqueue_async``); touched only from the loop's thread.
-        self._loop_pending: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
-        self._loop_flushing = False
-        self._flush_task: asyncio.Task[None] | None = None
+        # Callers on event loops (``enqueue_async``), batched per loop: a batch's futures
+        # belong to the loop that awaits them (the server has one loop; in-process callers
+        # may run others).
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopBatch] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._flushing_loops = 0
+        self._loops_lock = threading.Lock()
         self.accept_idle = threading.Event()
         """Set while no ``enqueue_async`` caller waits for a commit (the dispatcher's workers
         let accepts go first)."""
@@ -186,17 +202,23 @@ class EventQueue:
         done: asyncio.Future[None] = loop.create_future()
         # A complete row (as Invoke builds it) is taken as is: no copy per request.
         row = values if len(values) == _ROW_KEYS else {**_DEFAULTS, **values}
-        self._loop_pending.append((row, done))
-        if not self._loop_flushing:
-            self._loop_flushing = True
-            self.accept_idle.clear()
-            self._flush_task = loop.create_task(self._flush_loop_pending())
+        with self._loops_lock:
+            state = self._loops.get(loop)
+            if state is None:
+                state = self._loops[loop] = _LoopBatch()
+        state.pending.append((row, done))
+        if not state.flushing:
+            state.flushing = True
+            with self._loops_lock:
+                self._flushing_loops += 1
+                self.accept_idle.clear()
+            state.task = loop.create_task(self._flush_loop_pending(state))
         await done
 
-    async def _flush_loop_pending(self) -> None:
+    async def _flush_loop_pending(self, state: _LoopBatch) -> None:
         try:
-            while self._loop_pending:
-                batch, self._loop_pending = self._loop_pending, []
+            while state.pending:
+                batch, state.pending = state.pending, []
                 error: BaseException | None = None
                 try:
                     await anyio.to_thread.run_sync(
@@ -214,8 +236,11 @@ class EventQueue:
                     else:
                         done.set_exception(error)
         finally:
-            self._loop_flushing = False
-            self.accept_idle.set()
+            state.flushing = False
+            with self._loops_lock:
+                self._flushing_loops -= 1
+                if not self._flushing_loops:
+                    self.accept_idle.set()
 
     def write(self, op: Callable[[Connection], Any]) -> Any:
         """Run ``op`` on a write transaction shared with concurrent writers; its result."""
