@@ -27,6 +27,8 @@ from lambdamaker.services.apigatewayv2.common import (
     new_id,
     page,
     pick,
+    read_child,
+    read_children,
     require_api,
     update_child,
 )
@@ -106,16 +108,14 @@ class AuthorizerOperations(Provider):
 
     def get_authorizer(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id, ident = params["ApiId"], params["AuthorizerId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            row = child(conn, t.authorizers, "Authorizer", api_id, ident)
+        row = read_child(self.platform.store, ctx, t.authorizers, "Authorizer", api_id, ident)
         return {"AuthorizerId": ident, **load(row.document)}
 
     def get_authorizers(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            rows = children(conn, t.authorizers, api_id, t.authorizers.c.authorizer_id)
+        rows = read_children(
+            self.platform.store, ctx, t.authorizers, api_id, t.authorizers.c.authorizer_id
+        )
         items = [{"AuthorizerId": r.authorizer_id, **load(r.document)} for r in rows]
         return page(items, params)
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.apigatewayv2 import tables as t
 from lambdamaker.services.base import RequestContext
+from lambdamaker.store import Store
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -97,6 +98,24 @@ def delete_child(conn: Connection, table: sa.Table, api_id: str, ident: str) -> 
 def children(conn: Connection, table: sa.Table, api_id: str, order: sa.Column[Any]) -> list[Any]:
     """All routes, integrations or stages of an API, ordered by ``order``."""
     return list(conn.execute(sa.select(table).where(table.c.api_id == api_id).order_by(order)))
+
+
+def read_child(
+    store: Store, ctx: RequestContext, table: sa.Table, kind: str, api_id: str, ident: str
+) -> Any:
+    """``child`` of an existing API of the caller, in its own read."""
+    with store.read() as conn:
+        require_api(conn, ctx, api_id)
+        return child(conn, table, kind, api_id, ident)
+
+
+def read_children(
+    store: Store, ctx: RequestContext, table: sa.Table, api_id: str, order: sa.Column[Any]
+) -> list[Any]:
+    """``children`` of an existing API of the caller, in its own read."""
+    with store.read() as conn:
+        require_api(conn, ctx, api_id)
+        return children(conn, table, api_id, order)
 
 
 def page(items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:

@@ -32,6 +32,8 @@ from lambdamaker.services.apigatewayv2.common import (
     new_id,
     not_found,
     page,
+    read_child,
+    read_children,
     require_api,
     update_child,
 )
@@ -138,16 +140,16 @@ class DeploymentOperations(Provider):
 
     def get_deployment(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            row = child(conn, t.deployments, "Deployment", api_id, params["DeploymentId"])
+        row = read_child(
+            self.platform.store, ctx, t.deployments, "Deployment", api_id, params["DeploymentId"]
+        )
         return _shape(row)
 
     def get_deployments(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            rows = children(conn, t.deployments, api_id, t.deployments.c.created_at)
+        rows = read_children(
+            self.platform.store, ctx, t.deployments, api_id, t.deployments.c.created_at
+        )
         return page([_shape(r) for r in rows], params)
 
     def update_deployment(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:

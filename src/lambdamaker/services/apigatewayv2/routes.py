@@ -18,7 +18,6 @@ from lambdamaker.services.apigatewayv2.common import (
     BadRequestError,
     ConflictError,
     child,
-    children,
     delete_child,
     dump,
     load,
@@ -26,6 +25,8 @@ from lambdamaker.services.apigatewayv2.common import (
     not_found,
     page,
     pick,
+    read_child,
+    read_children,
     require_api,
     update_child,
 )
@@ -143,16 +144,12 @@ class RouteOperations(Provider):
 
     def get_route(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id, route_id = params["ApiId"], params["RouteId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            row = child(conn, t.routes, "Route", api_id, route_id)
+        row = read_child(self.platform.store, ctx, t.routes, "Route", api_id, route_id)
         return {"RouteId": row.route_id, **load(row.document)}
 
     def get_routes(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            rows = children(conn, t.routes, api_id, t.routes.c.route_key)
+        rows = read_children(self.platform.store, ctx, t.routes, api_id, t.routes.c.route_key)
         return page([{"RouteId": r.route_id, **load(r.document)} for r in rows], params)
 
     def update_route(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -226,16 +223,14 @@ class RouteOperations(Provider):
 
     def get_integration(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id, ident = params["ApiId"], params["IntegrationId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            row = child(conn, t.integrations, "Integration", api_id, ident)
+        row = read_child(self.platform.store, ctx, t.integrations, "Integration", api_id, ident)
         return {"IntegrationId": row.integration_id, **load(row.document)}
 
     def get_integrations(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            rows = children(conn, t.integrations, api_id, t.integrations.c.integration_id)
+        rows = read_children(
+            self.platform.store, ctx, t.integrations, api_id, t.integrations.c.integration_id
+        )
         items = [{"IntegrationId": r.integration_id, **load(r.document)} for r in rows]
         return page(items, params)
 

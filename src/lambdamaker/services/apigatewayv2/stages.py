@@ -20,13 +20,14 @@ from lambdamaker.services.apigatewayv2.common import (
     BadRequestError,
     ConflictError,
     child,
-    children,
     delete_child,
     dump,
     load,
     not_found,
     page,
     pick,
+    read_child,
+    read_children,
     require_api,
     update_child,
 )
@@ -106,16 +107,14 @@ class StageOperations(Provider):
         return child(conn, t.stages, "Stage", api_id, name)
 
     def get_stage(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, params["ApiId"])
-            row = self._row(conn, params["ApiId"], params["StageName"])
+        row = read_child(
+            self.platform.store, ctx, t.stages, "Stage", params["ApiId"], params["StageName"]
+        )
         return _shape(row)
 
     def get_stages(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         api_id = params["ApiId"]
-        with self.platform.store.read() as conn:
-            require_api(conn, ctx, api_id)
-            rows = children(conn, t.stages, api_id, t.stages.c.stage_name)
+        rows = read_children(self.platform.store, ctx, t.stages, api_id, t.stages.c.stage_name)
         return page([_shape(r) for r in rows], params)
 
     def update_stage(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
