@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from lambdamaker.config import PlatformConfig
 from lambdamaker.store import Store
 from lambdamaker.testing import ServerProcess
 from lambdamaker.testing.postgres import TemporaryPostgres, find_postgres_bin_dir
@@ -106,3 +107,10 @@ def http() -> Iterator[httpx.Client]:
     """A plain HTTP client (HTTP APIs, function URLs)."""
     with httpx.Client(timeout=60) as client:
         yield client
+
+
+@pytest.fixture()
+def config(tmp_path: Path, store_url: str) -> PlatformConfig:
+    """An in-process platform's configuration on the test's store (SQLite, and PostgreSQL
+    where marked), with its data dir in the test's temp dir."""
+    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)

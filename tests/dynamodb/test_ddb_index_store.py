@@ -4,7 +4,6 @@ DeleteTable."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +14,6 @@ from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
 from lambdamaker.services.dynamodb.index_tables import ddb_index_entries
-
-
-@pytest.fixture()
-def config(tmp_path: Path, store_url: str) -> PlatformConfig:
-    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
 
 
 def _entries(platform: Platform) -> int:

@@ -3,7 +3,6 @@ keys in byte order, upserts, paging, and items durable across a platform restart
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,11 +11,6 @@ from ddb_support import call
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
-
-
-@pytest.fixture()
-def config(tmp_path: Path, store_url: str) -> PlatformConfig:
-    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
 
 
 def _create(platform: Platform, name: str, range_type: str) -> None:

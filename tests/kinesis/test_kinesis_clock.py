@@ -49,11 +49,6 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture()
-def config(tmp_path: Path, store_url: str) -> PlatformConfig:
-    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
-
-
-@pytest.fixture()
 def kinesis(config: PlatformConfig, clock: FakeClock) -> Iterator[Kinesis]:
     with Platform(config, services=["kinesis"]) as platform:
         yield Kinesis(platform, clock)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,11 +86,6 @@ class Harness:
 @pytest.fixture()
 def clock() -> FakeClock:
     return FakeClock(START.timestamp())
-
-
-@pytest.fixture()
-def config(tmp_path: Path, store_url: str) -> PlatformConfig:
-    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
 
 
 def _open(config: PlatformConfig, clock: FakeClock) -> Harness:

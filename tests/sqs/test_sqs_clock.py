@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,11 +45,6 @@ class Sqs:
 @pytest.fixture()
 def clock() -> FakeClock:
     return FakeClock(1_700_000_000.0)
-
-
-@pytest.fixture()
-def config(tmp_path: Path, store_url: str) -> PlatformConfig:
-    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
 
 
 @pytest.fixture()

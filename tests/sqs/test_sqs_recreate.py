@@ -3,7 +3,6 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,11 +20,6 @@ def _call(platform: Platform, clock: FakeClock, operation: str, **params: Any) -
     assert isinstance(provider, SqsProvider)
     provider.clock = clock
     return call_operation(platform, "sqs", operation, endpoint_url="http://sqs.test", **params)
-
-
-@pytest.fixture()
-def config(tmp_path: Path, store_url: str) -> PlatformConfig:
-    return PlatformConfig(data_dir=tmp_path / "data", store_url=store_url)
 
 
 def test_a_deleted_name_is_blocked_for_sixty_seconds_even_across_a_restart(
