@@ -26,8 +26,7 @@ def after_write(
     new: Item | None,
     identity: dict[str, str] | None,
 ) -> None:
-    """Maintain indexes and the stream for one item change (wired by the index and stream
-    modules as they land)."""
+    """Maintain the table's indexes and its stream for one item change."""
     # Indexes first: a type mismatch against an index key raises here, before any stream
     # record is made, and rolls the whole write back.
     indexes.maintain(conn, table, key, old, new)

@@ -47,9 +47,10 @@ class Table:
     definition: dict[str, Any]
     created_ms: int
 
-    @property
+    @functools.cached_property
     def key_schema(self) -> list[tuple[str, str]]:
-        """``[(name, type)]``: the partition key, then the sort key if any."""
+        """``[(name, type)]``: the partition key, then the sort key if any. Cached: a table's
+        key attributes and their types never change (cached tables serve many requests)."""
         types = {
             a["AttributeName"]: a["AttributeType"] for a in self.definition["AttributeDefinitions"]
         }
