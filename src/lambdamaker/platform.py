@@ -51,6 +51,13 @@ class Platform:
         (functions' boto3 calls come back to it)."""
         self._started = False
 
+    def local_endpoint(self) -> str:
+        """``endpoint_url`` as a client on this host reaches it: a server bound to every
+        interface is reached through loopback."""
+        return self.endpoint_url.replace("://0.0.0.0:", "://127.0.0.1:").replace(
+            "://[::]:", "://[::1]:"
+        )
+
     def blobs(self, namespace: str) -> ObjectStore:
         """The blob store of one owner (``s3``...): its own directory under ``objects/``, so
         one owner's start-up sweep never touches another's blobs."""

@@ -49,9 +49,7 @@ class ApiOperations(Provider):
     server: HttpApiServer
 
     def api_endpoint(self, api_id: str) -> str:
-        base = str(self.platform.endpoint_url)
-        base = base.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
-        return f"{base}/_apis/{api_id}"
+        return f"{self.platform.local_endpoint()}/_apis/{api_id}"
 
     def _api_shape(self, row: Any) -> dict[str, Any]:
         doc = load(row.document)

@@ -46,6 +46,10 @@ _ORIGIN = re.compile(r"\*|[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s]+")
 _QUALIFIER_PATTERN = r"((?!^\d+$)^[0-9a-zA-Z-_]+$)"
 
 
+def _url_key(name: str, qualifier: str) -> sa.ColumnElement[bool]:
+    return sa.and_(function_urls.c.function_name == name, function_urls.c.qualifier == qualifier)
+
+
 def new_url_id() -> str:
     return "".join(secrets.choice(URL_ID_ALPHABET) for _ in range(URL_ID_LENGTH))
 
@@ -88,9 +92,7 @@ class FunctionUrlOperations(LambdaBase):
         return FunctionUrlServer(self)
 
     def function_url(self, url_id: str) -> str:
-        base = str(self.platform.endpoint_url)
-        base = base.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
-        return f"{base}/_urls/{url_id}/"
+        return f"{self.platform.local_endpoint()}/_urls/{url_id}/"
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -120,11 +122,7 @@ class FunctionUrlOperations(LambdaBase):
                 raise errors.function_not_found(self.arns.function(name, qualifier))
 
     def _select_url(self, conn: Connection, name: str, qualifier: str) -> Any:
-        return conn.execute(
-            sa.select(function_urls).where(
-                function_urls.c.function_name == name, function_urls.c.qualifier == qualifier
-            )
-        ).first()
+        return conn.execute(sa.select(function_urls).where(_url_key(name, qualifier))).first()
 
     def _describe_url(self, row: Any, *, modified: bool = True) -> dict[str, Any]:
         qualifier = None if row.qualifier == LATEST else row.qualifier
@@ -204,14 +202,7 @@ class FunctionUrlOperations(LambdaBase):
             self._check_url_owner(conn, name, qualifier)
             if self._select_url(conn, name, qualifier) is None:
                 raise errors.resource_not_found()
-            conn.execute(
-                sa.update(function_urls)
-                .where(
-                    function_urls.c.function_name == name,
-                    function_urls.c.qualifier == qualifier,
-                )
-                .values(**values)
-            )
+            conn.execute(sa.update(function_urls).where(_url_key(name, qualifier)).values(**values))
             row = self._select_url(conn, name, qualifier)
             self._urls_changed(conn)
         return self._describe_url(row)
@@ -223,10 +214,7 @@ class FunctionUrlOperations(LambdaBase):
         with self.store.begin() as conn:
             self._check_url_owner(conn, name, qualifier)
             deleted = conn.execute(
-                sa.delete(function_urls).where(
-                    function_urls.c.function_name == name,
-                    function_urls.c.qualifier == qualifier,
-                )
+                sa.delete(function_urls).where(_url_key(name, qualifier))
             ).rowcount
             if not deleted:
                 raise errors.resource_not_found()

@@ -89,11 +89,7 @@ class LambdaProvider(
 
     def endpoint_url(self) -> str:
         """Where boto3 inside a function reaches this platform."""
-        endpoint = getattr(self.platform, "endpoint_url", "") or (
-            f"http://{self.platform.config.host}:{self.platform.config.port}"
-        )
-        # A server bound to every interface is reached through loopback from this host.
-        return endpoint.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
+        return self.platform.local_endpoint()
 
     def start(self) -> None:
         self._sweep()

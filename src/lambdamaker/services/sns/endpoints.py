@@ -78,8 +78,7 @@ class Endpoints:
         self.signer = signer
 
     def endpoint_url(self) -> str:
-        endpoint = str(getattr(self.platform, "endpoint_url", ""))
-        return endpoint.replace("://0.0.0.0:", "://127.0.0.1:").replace("://[::]:", "://[::1]:")
+        return self.platform.local_endpoint()
 
     # --- http/https -----------------------------------------------------------------------
 
