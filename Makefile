@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python -m benchmarks.gateway --json .lambdamaker-bench-gateway.json
 	$(BIN)/python -m benchmarks.functions --json .lambdamaker-bench-functions.json
 	$(BIN)/python -m benchmarks.events --json .lambdamaker-bench-events.json
+	$(BIN)/python -m benchmarks.streams --json .lambdamaker-bench-streams.json
 
 clean:
 	rm -rf $(VENV) .lambdamaker .mypy_cache .ruff_cache
