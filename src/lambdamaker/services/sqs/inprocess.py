@@ -1,14 +1,13 @@
 """SQS for the platform's own pollers (Lambda event source mappings), by queue ARN, in-process.
 
-Blocking calls for a poller's own thread: ``receive`` (with a long-poll wait), ``delete`` and
-``change_visibility``. They run the same statements as ReceiveMessage / DeleteMessage /
-ChangeMessageVisibility (``receive_ops`` / ``visibility_ops``) in their own transactions, so
-every invariant of those holds here too: a receive hides the message for the queue's
-VisibilityTimeout and bumps its receive count, redrives to the DLQ past ``maxReceiveCount``,
-and a FIFO group with an in-flight message delivers nothing else.
+Blocking calls for a poller's own thread: ``receive`` (with a long-poll wait) and ``delete``.
+They run the same code as ReceiveMessage / DeleteMessage (``receive_ops`` / ``visibility_ops``)
+in their own transactions, so every invariant of those holds here too: a receive hides the
+message for the queue's VisibilityTimeout and bumps its receive count, redrives to the DLQ past
+``maxReceiveCount``, and a FIFO group with an in-flight message delivers nothing else.
 
-A long poll parks a thread-side waiter in the provider's ``Waiters`` (their ``notify`` only
-calls ``call_soon_threadsafe`` on what was registered), so a send wakes it at once.
+A long poll parks a thread waiter (``waiters.ThreadWaiter``) in the provider's ``Waiters``, so
+a send wakes it at once.
 """
 
 from __future__ import annotations
@@ -16,12 +15,9 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, cast
 
-import sqlalchemy as sa
-
 from lambdamaker.services.base import RequestContext
-from lambdamaker.services.sqs.common import decode_receipt, parse_queue_arn
+from lambdamaker.services.sqs.common import parse_queue_arn
 from lambdamaker.services.sqs.errors import queue_does_not_exist
-from lambdamaker.services.sqs.tables import messages
 from lambdamaker.services.sqs.waiters import ThreadWaiter
 
 if TYPE_CHECKING:
@@ -32,16 +28,6 @@ _IDLE_RECHECK_S = 1.0
 """A parked poll looks again this often even without a wake-up (another process's sends)."""
 
 _STOP_CHECK_S = 0.25
-
-_CHANGE_VISIBILITY = (
-    sa.update(messages)
-    .where(
-        messages.c.id == sa.bindparam("row_id"),
-        messages.c.queue_id == sa.bindparam("queue_id"),
-        messages.c.receipt == sa.bindparam("token"),
-    )
-    .values(visible_at_ms=sa.bindparam("visible_at"))
-)
 
 
 def provider(platform: Platform) -> SqsProvider:
@@ -142,28 +128,3 @@ def delete(platform: Platform, queue_arn: str, receipts: list[str]) -> None:
             return
         for handle in receipts:
             sqs._delete(conn, queue, handle)
-
-
-def change_visibility(
-    platform: Platform, queue_arn: str, receipts: list[str], timeout_s: int
-) -> None:
-    """Make received messages visible again after ``timeout_s`` seconds."""
-    parsed = parse_queue_arn(queue_arn)
-    if parsed is None or not receipts:
-        return
-    sqs = provider(platform)
-    visible_at = sqs.now_ms() + timeout_s * 1000
-    with platform.store.begin() as conn:
-        queue = sqs.find_queue(conn, *parsed)
-        if queue is None:
-            return
-        rows = []
-        for handle in receipts:
-            row_id, token = decode_receipt(handle)
-            rows.append(
-                {"row_id": row_id, "queue_id": queue.id, "token": token, "visible_at": visible_at}
-            )
-        conn.execute(_CHANGE_VISIBILITY, rows)
-        if timeout_s == 0:
-            queue_id = queue.id
-            platform.store.after_commit(conn, lambda: sqs.waiters.notify(queue_id))
