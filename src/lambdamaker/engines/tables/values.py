@@ -80,10 +80,6 @@ def format_number(number: Decimal) -> str:
     return text
 
 
-def number_value(number: Decimal) -> TypedValue:
-    return {"N": format_number(check_number(number))}
-
-
 def add_numbers(left: Decimal, right: Decimal) -> Decimal:
     return check_number(_WIDE.add(left, right))
 
@@ -165,10 +161,6 @@ def size_of(value: TypedValue) -> int | None:
     if kind in ("SS", "NS", "BS", "L", "M"):
         return len(raw)
     return None
-
-
-def set_element_type(set_kind: str) -> str:
-    return set_kind[0]
 
 
 def set_members(value: TypedValue) -> list[TypedValue]:

@@ -52,10 +52,6 @@ def queue_exists(platform: Platform, queue_arn: str) -> bool:
         return provider(platform).find_queue(conn, *parsed) is not None
 
 
-def is_fifo(queue_arn: str) -> bool:
-    return queue_arn.endswith(".fifo")
-
-
 def receive(
     platform: Platform,
     queue_arn: str,
