@@ -1,0 +1,23 @@
+"""``StepFunctionsProvider``: every group of Step Functions operations composed into one
+``Provider``, and its start-up (recovery) and shutdown."""
+
+from __future__ import annotations
+
+from lambdamaker.services.stepfunctions.activities import ActivityOperations
+from lambdamaker.services.stepfunctions.callbacks import CallbackOperations
+from lambdamaker.services.stepfunctions.execution_tables import MIGRATIONS as EXECUTION_MIGRATIONS
+from lambdamaker.services.stepfunctions.executions import ExecutionOperations
+from lambdamaker.services.stepfunctions.state_machines import StateMachineOperations
+from lambdamaker.services.stepfunctions.tables import MIGRATIONS
+
+
+class StepFunctionsProvider(
+    StateMachineOperations,
+    ActivityOperations,
+    ExecutionOperations,
+    CallbackOperations,
+):
+    """AWS Step Functions on the platform's store and the workflows engine."""
+
+    service = "stepfunctions"
+    migrations = [*MIGRATIONS, *EXECUTION_MIGRATIONS]
