@@ -11,7 +11,9 @@ Modules (one concept each):
 - ``templates``    payload templates: Parameters / ResultSelector / ItemSelector (``.$`` keys).
 - ``variables``    ``Assign`` for JSONPath states; variable scopes (a ``ChainMap`` per branch).
 - ``intrinsics/``  the 18 intrinsic functions (``States.Format(...)``): parser + functions.
-- ``jsonata_eval`` JSONata: ``{% %}`` strings, ``$states``, AWS's added functions, Assign/Output.
+- ``jsonata_eval`` JSONata: ``{% %}`` strings, ``$states``, Assign/Output (jsonata-python,
+                   wrapped: null vs undefined, integral numbers, per-evaluation ``$now``);
+                   ``jsonata_functions`` AWS's added functions; ``jsonata_check`` static checks.
 - ``choice``       Choice rules (every comparator, And/Or/Not) for JSONPath states.
 - ``waits``        Wait / timestamp arithmetic (Seconds, Timestamp, *Path).
 - ``map_items``    Map's items: ItemsPath/Items, ItemReader formats, ItemBatcher, tolerance,

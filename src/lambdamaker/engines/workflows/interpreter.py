@@ -1,0 +1,328 @@
+"""The state machine walk: one execution, its branches, and each state visit.
+
+``run_execution(spec, services)`` walks the definition from ``StartAt``: each visit is a
+``Visit`` (the state, its raw input, its variable scope, its ``Step`` of events); the handler
+for the state's type (``states_flow``, ``states_task``, ``states_parallel``, ``states_map``)
+returns ``(output, next state name or None)``. ``Retry`` and ``Catch`` wrap the visit's work in
+``guarded``. A branch (the top level, a Parallel branch, a Map iteration) ends at an ``End`` or
+a Succeed state; a Fail state or an uncaught error raises ``StatesError`` out of it.
+
+Invariants: see the package docstring. In particular every event goes through a ``Step``
+(``steps``), so a replay after a crash consumes what was recorded and appends only the rest,
+and the output recorded in a ``*StateExited`` event is the output the walk goes on with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from lambdamaker.engines.workflows import dataflow, paths, retries, variables
+from lambdamaker.engines.workflows.errors import (
+    QUERY_EVALUATION_ERROR,
+    RUNTIME,
+    TIMEOUT,
+    StatesError,
+)
+from lambdamaker.engines.workflows.execution import (
+    FAILED,
+    SUCCEEDED,
+    TIMED_OUT,
+    ExecutionServices,
+    ExecutionSpec,
+    Outcome,
+)
+from lambdamaker.engines.workflows.steps import Step, Thread
+
+MAX_PAYLOAD = 256 * 1024
+_PREFIX_START = "An error occurred while executing the state"
+_PREFIXED = frozenset({RUNTIME, QUERY_EVALUATION_ERROR})
+EXECUTION_STEP = "$execution"
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def iso(moment: datetime) -> str:
+    """``2024-01-02T03:04:05.678Z``, the context object's time format."""
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
+
+
+class Run:
+    """One execution's shared parts: spec, services, the context object's fixed members."""
+
+    def __init__(self, spec: ExecutionSpec, services: ExecutionServices) -> None:
+        self.spec = spec
+        self.services = services
+        self.journal = services.journal
+        self.jsonata_default = spec.definition.get("QueryLanguage") == dataflow.JSONATA
+        execution: dict[str, Any] = {
+            "Id": spec.execution_arn,
+            "Input": spec.input,
+            "Name": spec.name,
+            "RoleArn": spec.role_arn,
+            "StartTime": iso(spec.start_time),
+            "RedriveCount": spec.redrive_count,
+        }
+        self.execution_context = execution
+        self.machine_context = {"Id": spec.state_machine_arn, "Name": spec.state_machine_name}
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.services.clock(), UTC)
+
+    async def sleep_until(self, deadline: float) -> None:
+        delay = deadline - self.services.clock()
+        if delay > 0:
+            await self.services.sleep(delay)
+
+    async def walk(
+        self,
+        machine: Mapping[str, Any],
+        data: Any,
+        *,
+        prefix: str,
+        scope: collections.ChainMap[str, Any],
+        thread: Thread,
+    ) -> Any:
+        """Run one state machine (top level or nested) from StartAt to its end."""
+        states = machine["States"]
+        name = machine["StartAt"]
+        sequence = 0
+        while True:
+            state = states[name]
+            step = Step(self.journal, f"{prefix}{sequence}.{name}", thread)
+            sequence += 1
+            visit = Visit(self, name, state, data, scope, step, thread)
+            try:
+                data, following = await HANDLERS[state["Type"]](visit)
+            except StatesError as error:
+                if error.error in _PREFIXED and not error.cause.startswith(_PREFIX_START):
+                    error.cause = (
+                        f"{_PREFIX_START} '{name}' (entered at the event id "
+                        f"#{visit.entered_id}). {error.cause}"
+                    )
+                raise
+            if following is None:
+                return data
+            name = following
+
+
+class Visit:
+    """One visit of one state: its input, scope, events and context object."""
+
+    __slots__ = (
+        "context",
+        "entered_id",
+        "jsonata",
+        "last_time",
+        "name",
+        "raw",
+        "run",
+        "scope",
+        "state",
+        "step",
+        "thread",
+    )
+
+    def __init__(
+        self,
+        run: Run,
+        name: str,
+        state: Mapping[str, Any],
+        raw: Any,
+        scope: collections.ChainMap[str, Any],
+        step: Step,
+        thread: Thread,
+    ) -> None:
+        self.run = run
+        self.name = name
+        self.state = state
+        self.raw = raw
+        self.scope = scope
+        self.step = step
+        self.thread = thread
+        language = state.get("QueryLanguage")
+        self.jsonata = run.jsonata_default if language is None else language == dataflow.JSONATA
+        self.context: dict[str, Any] = {
+            "Execution": run.execution_context,
+            "StateMachine": run.machine_context,
+            "State": {"Name": name, "EnteredTime": ""},
+        }
+        if "Retry" in state:
+            self.context["State"]["RetryCount"] = 0
+        self.last_time = 0.0
+        self.entered_id = 0
+
+    @property
+    def kind(self) -> str:
+        return str(self.state["Type"])
+
+    async def emit(self, event_type: str, details: dict[str, Any]) -> tuple[Any, bool]:
+        event, replayed = await self.step.emit(event_type, details)
+        self.last_time = event.timestamp.timestamp()
+        return event, replayed
+
+    async def enter(self) -> None:
+        event, _ = await self.emit(
+            f"{self.kind}StateEntered",
+            {"name": self.name, "input": dumps(self.raw), "inputDetails": {"truncated": False}},
+        )
+        self.context["State"]["EnteredTime"] = iso(event.timestamp)
+        self.entered_id = event.id
+
+    async def leave(
+        self, output: Any, assigned: Mapping[str, Any] | None, following: str | None
+    ) -> tuple[Any, str | None]:
+        """Record the exit (output, assigned variables) and apply it; the recorded values win
+        on replay."""
+        text = dumps(output)
+        if len(text.encode()) > MAX_PAYLOAD:
+            raise StatesError(
+                "States.DataLimitExceeded",
+                f"The state/task '{self.name}' returned a result with a size exceeding the "
+                f"maximum number of bytes service limit.",
+            )
+        details: dict[str, Any] = {
+            "name": self.name,
+            "output": text,
+            "outputDetails": {"truncated": False},
+        }
+        if assigned:
+            details["assignedVariables"] = {key: dumps(value) for key, value in assigned.items()}
+            details["assignedVariablesDetails"] = {"truncated": False}
+        event, replayed = await self.emit(f"{self.kind}StateExited", details)
+        if replayed:
+            output = orjson.loads(event.details["output"])
+            recorded = event.details.get("assignedVariables")
+            if recorded is not None:
+                assigned = {key: orjson.loads(value) for key, value in recorded.items()}
+        if assigned:
+            self.scope.update(assigned)
+        return output, following
+
+    def next_state(self) -> str | None:
+        if self.state.get("End"):
+            return None
+        return str(self.state["Next"])
+
+    def input_for_work(self, *, template_field: str = "Parameters") -> Any:
+        return dataflow.effective_input(
+            self.state,
+            self.raw,
+            self.context,
+            self.scope,
+            jsonata=self.jsonata,
+            template_field=template_field,
+        )
+
+    def output_of(self, result: Any) -> tuple[Any, dict[str, Any] | None]:
+        if self.jsonata:
+            return dataflow.jsonata_output(
+                self.state, self.raw, self.context, self.scope, result=result
+            )
+        return dataflow.jsonpath_output(self.state, self.raw, result, self.context, self.scope)
+
+    async def guarded(
+        self, work: Callable[[int], Awaitable[Any]], *, in_task: bool
+    ) -> tuple[Any, str | None]:
+        """Run ``work(attempt)`` under the state's Retry and Catch; ``(output, next)``."""
+        state = self.state
+        retriers = state.get("Retry", ())
+        counts = [0] * len(retriers)
+        attempt = 0
+        while True:
+            try:
+                result = await work(attempt)
+            except StatesError as error:
+                index = retries.find(retriers, error.error, in_task=in_task)
+                if index is not None:
+                    counts[index] += 1
+                    delay = retries.retry_delay(retriers[index], counts[index])
+                    if delay is not None:
+                        await self.run.sleep_until(self.last_time + delay)
+                        attempt += 1
+                        self.context["State"]["RetryCount"] = attempt
+                        continue
+                return await self.caught(error, in_task=in_task)
+            output, assigned = self.output_of(result)
+            return await self.leave(output, assigned, self.next_state())
+
+    async def caught(self, error: StatesError, *, in_task: bool) -> tuple[Any, str | None]:
+        catchers = self.state.get("Catch", ())
+        index = retries.find(catchers, error.error, in_task=in_task)
+        if index is None:
+            raise error
+        catcher = catchers[index]
+        error_output = {"Error": error.error, "Cause": error.cause}
+        if self.jsonata:
+            output, assigned = dataflow.jsonata_output(
+                catcher, self.raw, self.context, self.scope, error_output=error_output
+            )
+        else:
+            assigned = None
+            if "Assign" in catcher:
+                assigned = variables.evaluate_assign(
+                    catcher["Assign"], error_output, self.context, self.scope
+                )
+            result_path = catcher.get("ResultPath", "$")
+            if result_path is None:
+                output = self.raw
+            elif result_path == "$":
+                output = error_output
+            else:
+                output = paths.apply_result_path(self.raw, error_output, result_path)
+        return await self.leave(output, assigned, str(catcher["Next"]))
+
+
+Handler = Callable[[Visit], Awaitable[tuple[Any, str | None]]]
+HANDLERS: dict[str, Handler] = {}
+
+
+async def run_execution(spec: ExecutionSpec, services: ExecutionServices) -> Outcome:
+    """Walk ``spec``'s definition to its end; every event but ExecutionStarted is appended."""
+    from lambdamaker.engines.workflows import states_flow, states_map, states_parallel, states_task
+
+    del states_flow, states_map, states_parallel, states_task  # they fill HANDLERS
+    run = Run(spec, services)
+    thread = Thread(1)
+    definition = spec.definition
+    walk = run.walk(
+        definition, spec.input, prefix="", scope=variables.branch_scope({}), thread=thread
+    )
+    final = Step(run.journal, EXECUTION_STEP, thread)
+    timeout = definition.get("TimeoutSeconds")
+    try:
+        if timeout is not None:
+            output = await asyncio.wait_for(walk, float(timeout))
+        else:
+            output = await walk
+    except StatesError as error:
+        details = {}
+        if error.error:
+            details["error"] = error.error
+        if error.cause:
+            details["cause"] = error.cause
+        await final.emit("ExecutionFailed", details)
+        return Outcome(FAILED, error=error.error or None, cause=error.cause or None)
+    except TimeoutError:
+        await final.emit("ExecutionTimedOut", {"error": TIMEOUT, "cause": ""})
+        return Outcome(TIMED_OUT, error=TIMEOUT)
+    text = dumps(output)
+    if len(text.encode()) > MAX_PAYLOAD:
+        cause = "The state machine's output exceeds the maximum number of bytes service limit."
+        await final.emit("ExecutionFailed", {"error": "States.DataLimitExceeded", "cause": cause})
+        return Outcome(FAILED, error="States.DataLimitExceeded", cause=cause)
+    await final.emit("ExecutionSucceeded", {"output": text, "outputDetails": {"truncated": False}})
+    return Outcome(SUCCEEDED, output=output)
+
+
+def runtime_error(cause: str) -> StatesError:
+    return StatesError(RUNTIME, cause)
