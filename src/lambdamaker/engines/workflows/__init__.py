@@ -16,8 +16,10 @@ Modules (one concept each):
                    ``jsonata_functions`` AWS's added functions; ``jsonata_check`` static checks.
 - ``choice``       Choice rules (every comparator, And/Or/Not) for JSONPath states.
 - ``waits``        Wait / timestamp arithmetic (Seconds, Timestamp, *Path).
-- ``map_items``    Map's items: ItemsPath/Items, ItemReader formats, ItemBatcher, tolerance,
-                   ResultWriter.
+- ``map_items``    Map's ItemReader formats (S3 JSON/JSONL/CSV/manifest/listing) and ItemBatcher;
+                   ``map_runs`` Distributed Map runs (ARN, tolerance, the sink the service keeps);
+                   ``map_results`` ResultWriter.
+- ``inspection``   one state run alone, with the inspection data TestState returns.
 - ``validation``   static checks with AWS's diagnostics (code, message, location).
 - ``tasks``        the integration interface: ``TaskRequest`` -> result, ``IntegrationRegistry``.
 - ``history``      ``HistoryEvent`` (GetExecutionHistory's shape) and the ``Journal`` protocol.

@@ -71,6 +71,72 @@ class TokenBroker(Protocol):
         ...
 
 
+class ItemStore(Protocol):
+    """S3 as a Distributed Map's ItemReader and ResultWriter see it (the service layer backs it
+    with the S3 provider, under the execution's account and region)."""
+
+    async def get_object(self, bucket: str, key: str) -> bytes:
+        """The object's body; raises ``StatesError`` (the error and cause AWS reports, e.g.
+        ``S3.NoSuchKey`` / ``S3.NoSuchBucket``) when it cannot be read."""
+        ...
+
+    async def list_objects(self, bucket: str, prefix: str) -> list[dict[str, Any]]:
+        """Every object under ``prefix`` in key order, as ListObjectsV2's ``Contents`` entries
+        (``Key``, ``Size``, ``ETag``, ``LastModified`` (a datetime or epoch seconds),
+        ``StorageClass``), all pages joined; ``StatesError`` as ``get_object``."""
+        ...
+
+    async def put_object(self, bucket: str, key: str, body: bytes) -> None:
+        """Write (replace) one object; ``StatesError`` when it cannot be written."""
+        ...
+
+
+@dataclass
+class MapRunCounts:
+    """DescribeMapRun's ``itemCounts`` / ``executionCounts`` (one child per iteration)."""
+
+    pending: int = 0
+    running: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    total: int = 0
+    results_written: int = 0
+
+
+class MapRunSink(Protocol):
+    """Where a Distributed Map's runs are recorded for DescribeMapRun / ListMapRuns.
+
+    Every call is idempotent per ``map_run_arn``: after a crash the execution is replayed and
+    the same run (same ARN, taken from the recorded MapRunStarted event) is started again."""
+
+    async def start(
+        self,
+        map_run_arn: str,
+        *,
+        execution_arn: str,
+        state_machine_arn: str,
+        max_concurrency: int,
+        tolerated_failure_count: int,
+        tolerated_failure_percentage: float,
+        start_time: float,
+    ) -> None: ...
+
+    async def progress(self, map_run_arn: str, counts: MapRunCounts) -> None: ...
+
+    async def finish(
+        self,
+        map_run_arn: str,
+        status: str,
+        counts: MapRunCounts,
+        *,
+        stop_time: float,
+        error: str | None = None,
+        cause: str | None = None,
+    ) -> None:
+        """``status``: SUCCEEDED, FAILED or ABORTED."""
+        ...
+
+
 @dataclass
 class ExecutionServices:
     journal: Journal
@@ -78,3 +144,8 @@ class ExecutionServices:
     tokens: TokenBroker | None = None
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    items: ItemStore | None = None
+    """S3 for Map's ItemReader / ResultWriter (None: they fail with States.ItemReaderFailed /
+    States.ResultWriterFailed)."""
+    map_runs: MapRunSink | None = None
+    """Records Distributed Map runs (None: runs only appear as MapRun* events)."""

@@ -1,24 +1,43 @@
 """The Map state: one iteration of the item processor per item, results in item order.
 
-Items come from ``Items`` (JSONata, default ``$states.input``) or ``ItemsPath`` on the
-effective input (JSONPath, default ``$``); each iteration's input is the ``ItemSelector`` (or
-legacy ``Parameters``) rendered with ``$$.Map.Item.Index`` / ``.Value``, else the item itself.
-``ItemBatcher`` groups items into ``{"Items": [...], ...BatchInput}``. At most
-``MaxConcurrency`` iterations run at once (0: no limit). Each iteration walks with its own
-event thread and variable scope and step prefix ``<map step>/<attempt>.<index>/``; its
-``MapIteration*`` events live in their own step so concurrent iterations replay
-deterministically. Inline: the first failed iteration fails the Map. Distributed: failures up
-to ``ToleratedFailureCount`` / ``ToleratedFailurePercentage`` are tolerated (their entry in the
-result is the error output); beyond that the Map fails with
-``States.ExceedToleratedFailureThreshold``.
+Items come from ``Items`` (JSONata, default ``$states.input``), ``ItemsPath`` on the effective
+input (JSONPath, default ``$``), or an ``ItemReader`` (``map_items``: S3 objects and listings;
+``ItemsPath`` is then not used). Each iteration's input is the ``ItemSelector`` (or legacy
+``Parameters``) rendered with ``$$.Map.Item.Index`` / ``.Value``, else the item itself;
+``ItemBatcher`` groups those inputs into ``{"BatchInput"?, "Items": [...]}`` batches, one
+iteration each. At most ``MaxConcurrency`` iterations run at once (0: no limit). Each iteration
+walks with its own event thread and variable scope and step prefix
+``<map step>/<attempt>.<index>/``; its ``MapIteration*`` events live in their own step so
+concurrent iterations replay deterministically.
+
+Inline: the first failed iteration fails the Map. Distributed (``map_runs``): the iterations
+form a Map Run between ``MapRunStarted`` and ``MapRunSucceeded`` / ``MapRunFailed``; failures
+up to ``ToleratedFailureCount`` / ``ToleratedFailurePercentage`` are tolerated (their entry in
+the result is the error output), beyond that the Map fails with
+``States.ExceedToleratedFailureThreshold``; a ``ResultWriter`` (``map_results``) exports the
+children's results to S3 and makes the Map's result the manifest's location.
+
+Events of one visit: MapStateEntered, MapStateStarted {length (0 with an ItemReader: the items
+are read inside the run)}, [MapRunStarted], iterations, [MapRunSucceeded | MapRunFailed],
+MapStateSucceeded | MapStateFailed, MapStateExited.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
-from lambdamaker.engines.workflows import dataflow, jsonata_eval, paths, templates, variables
+from lambdamaker.engines.workflows import (
+    dataflow,
+    jsonata_eval,
+    map_items,
+    map_results,
+    map_runs,
+    paths,
+    templates,
+    variables,
+)
 from lambdamaker.engines.workflows.concurrency import gather_or_fail
 from lambdamaker.engines.workflows.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -109,10 +128,6 @@ def _items(visit: Visit, effective: Any) -> list[Any]:
                 f"{dumps(items)}",
             )
         return items
-    if "ItemReader" in state:
-        raise StatesError(
-            "States.ItemReaderFailed", "ItemReader is not supported by this platform yet."
-        )
     items_path = state.get("ItemsPath", "$")
     items = paths.select(items_path, effective, visit.context, visit.scope, field="ItemsPath")
     if not isinstance(items, list):
@@ -140,27 +155,30 @@ def _iteration_input(visit: Visit, effective: Any, index: int, item: Any) -> Any
     )
 
 
-def _batches(visit: Visit, effective: Any, items: list[Any]) -> list[Any]:
-    batcher = visit.state.get("ItemBatcher")
-    if batcher is None:
-        return items
-    size = batcher.get("MaxItemsPerBatch")
-    if size is None and "MaxItemsPerBatchPath" in batcher:
-        size = paths.read_path(
-            batcher["MaxItemsPerBatchPath"], effective, visit.context, visit.scope
-        )
-    size = int(size) if size else len(items) or 1
-    batch_input = batcher.get("BatchInput", {})
-    if batch_input and not visit.jsonata:
-        batch_input = templates.render(
-            batch_input, effective, visit.context, visit.scope, field="BatchInput"
-        )
-    out = []
-    for start in range(0, len(items), size):
-        batch = dict(batch_input) if isinstance(batch_input, dict) else {}
-        batch["Items"] = items[start : start + size]
-        out.append(batch)
-    return out
+async def _start_run(
+    visit: Visit, limit: float | None, count: float | None, percentage: float | None
+) -> map_runs.MapRun:
+    """Emit MapRunStarted; on a replay the recorded ARN names the run."""
+    spec = visit.run.spec
+    label = visit.state.get("Label")
+    fresh = map_runs.new_arn(spec, label if isinstance(label, str) else None)
+    event, _ = await visit.emit("MapRunStarted", {"mapRunArn": fresh})
+    run = map_runs.MapRun(str(event.details["mapRunArn"]), spec, visit.run.services.map_runs)
+    await run.start(
+        max_concurrency=int(limit or 0),
+        count=count,
+        percentage=percentage,
+        now=visit.run.services.clock(),
+    )
+    return run
+
+
+async def _write_failed_run(visit: Visit, effective: Any, run: map_runs.MapRun) -> None:
+    """A failed run still exports what its children did (best effort)."""
+    if "Resource" not in visit.state.get("ResultWriter", {}):
+        return
+    with contextlib.suppress(StatesError):
+        await map_results.write(visit, effective, run)
 
 
 async def visit_map(visit: Visit) -> tuple[Any, str | None]:
@@ -169,10 +187,12 @@ async def visit_map(visit: Visit) -> tuple[Any, str | None]:
     state = visit.state
     processor = state.get("ItemProcessor") or state["Iterator"]
     distributed = processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+    reads = "ItemReader" in state
+    batched = "ItemBatcher" in state
 
     async def attempt(number: int) -> Any:
         effective = visit.input_for_work(template_field="")
-        items = _batches(visit, effective, _items(visit, effective))
+        items = None if reads else _items(visit, effective)
         limit = _number_field(visit, "MaxConcurrency", integer=True, data=effective)
         tolerated_count = _number_field(
             visit, "ToleratedFailureCount", integer=True, data=effective
@@ -182,64 +202,127 @@ async def visit_map(visit: Visit) -> tuple[Any, str | None]:
         )
         if tolerated_percentage is not None and not 0 <= tolerated_percentage <= 100:
             raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
-        await visit.emit("MapStateStarted", {"length": len(items)})
+        # With an ItemReader the items are read inside the run, after MapStateStarted.
+        await visit.emit("MapStateStarted", {"length": 0 if items is None else len(items)})
         started = visit.thread.last_id
-        gate = asyncio.Semaphore(int(limit)) if limit else None
-        failures: list[int] = []
-
-        async def iterate(index: int, item: Any) -> Any:
-            if gate is not None:
-                async with gate:
-                    return await one(index, item)
-            return await one(index, item)
-
-        async def one(index: int, item: Any) -> Any:
-            prefix = f"{visit.step.key}/{number}.{index}/"
-            thread = Thread(started)
-            marker = Step(run.journal, prefix + "$iteration", thread)
-            await marker.emit("MapIterationStarted", {"name": visit.name, "index": index})
-            iteration_input = _iteration_input(visit, effective, index, item)
-            try:
-                result = await run.walk(
-                    processor,
-                    iteration_input,
-                    prefix=prefix,
-                    scope=variables.branch_scope(visit.scope),
-                    thread=thread,
-                )
-            except StatesError as error:
-                await marker.emit("MapIterationFailed", {"name": visit.name, "index": index})
-                if not distributed:
-                    raise
-                failures.append(index)
-                return {"Error": error.error, "Cause": error.cause}
-            await marker.emit("MapIterationSucceeded", {"name": visit.name, "index": index})
-            return result
-
+        map_run = None
+        if distributed:
+            map_run = await _start_run(visit, limit, tolerated_count, tolerated_percentage)
+        children: list[map_runs.Child] = []
         try:
-            results = await gather_or_fail([iterate(i, item) for i, item in enumerate(items)])
-        except StatesError:
+            if items is None:
+                items = await map_items.read_items(visit, effective)
+            units: list[Any] = items
+            if batched:
+                inputs = [
+                    _iteration_input(visit, effective, i, item) for i, item in enumerate(items)
+                ]
+                units = map_items.batch(visit, effective, inputs)
+            children = [map_runs.Child(index, unit) for index, unit in enumerate(units)]
+            if map_run is not None:
+                map_run.children = children
+            results = await _iterate(
+                visit,
+                processor,
+                effective,
+                number,
+                started,
+                children,
+                map_run,
+                limit=limit,
+                count=tolerated_count,
+                percentage=tolerated_percentage,
+                prepared=batched,
+            )
+            if map_run is not None and "ResultWriter" in state:
+                results = await map_results.write(visit, effective, map_run)
+        except StatesError as error:
+            if map_run is not None:
+                if error.error == EXCEED_TOLERATED_FAILURE_THRESHOLD:
+                    await _write_failed_run(visit, effective, map_run)
+                details = {"error": error.error, "cause": error.cause}
+                await visit.emit("MapRunFailed", {k: v for k, v in details.items() if v})
+                await map_run.finish("FAILED", now=run.services.clock(), error=error)
             await visit.emit("MapStateFailed", {})
             raise
-        if failures and _exceeded(len(failures), len(items), tolerated_count, tolerated_percentage):
-            await visit.emit("MapStateFailed", {})
-            raise StatesError(
-                EXCEED_TOLERATED_FAILURE_THRESHOLD,
-                "The specified tolerated failure threshold was exceeded",
-            )
+        if map_run is not None:
+            await visit.emit("MapRunSucceeded", {})
+            written = len(children) if "Resource" in state.get("ResultWriter", {}) else 0
+            await map_run.finish("SUCCEEDED", now=run.services.clock(), written=written)
         await visit.emit("MapStateSucceeded", {})
         return results
 
     return await visit.guarded(attempt, in_task=False)
 
 
-def _exceeded(failures: int, total: int, count: float | None, percentage: float | None) -> bool:
-    if count is None and percentage is None:
-        return failures > 0
-    if count is not None and failures <= count:
-        return False
-    within_percentage = percentage is not None and total and failures * 100.0 / total <= percentage
-    return not within_percentage
+async def _iterate(
+    visit: Visit,
+    processor: dict[str, Any],
+    effective: Any,
+    number: int,
+    started: int,
+    children: list[map_runs.Child],
+    map_run: map_runs.MapRun | None,
+    *,
+    limit: float | None,
+    count: float | None,
+    percentage: float | None,
+    prepared: bool,
+) -> list[Any]:
+    """Run one iteration per child (at most ``limit`` at once); results in item order.
+
+    Inline: the first failure fails the Map. Distributed: a failure is recorded on its child
+    and tolerated until the run's threshold is exceeded, which cancels the rest."""
+    run = visit.run
+    clock = run.services.clock
+    gate = asyncio.Semaphore(int(limit)) if limit else None
+    total = len(children)
+    failures = 0
+
+    async def iterate(child: map_runs.Child) -> Any:
+        if gate is not None:
+            async with gate:
+                return await one(child)
+        return await one(child)
+
+    async def one(child: map_runs.Child) -> Any:
+        nonlocal failures
+        index = child.index
+        prefix = f"{visit.step.key}/{number}.{index}/"
+        thread = Thread(started)
+        marker = Step(run.journal, prefix + "$iteration", thread)
+        await marker.emit("MapIterationStarted", {"name": visit.name, "index": index})
+        child.status, child.start = map_runs.RUNNING, clock()
+        iteration_input = child.input
+        try:
+            if not prepared:
+                iteration_input = _iteration_input(visit, effective, index, child.input)
+                child.input = iteration_input
+            result = await run.walk(
+                processor,
+                iteration_input,
+                prefix=prefix,
+                scope=variables.branch_scope(visit.scope),
+                thread=thread,
+            )
+        except StatesError as error:
+            await marker.emit("MapIterationFailed", {"name": visit.name, "index": index})
+            if map_run is None:
+                raise
+            child.status, child.stop = map_runs.FAILED, clock()
+            child.error, child.cause = error.error, error.cause
+            failures += 1
+            await map_run.progress()
+            if map_runs.exceeded(failures, total, count, percentage):
+                raise map_runs.threshold_error() from None
+            return {"Error": error.error, "Cause": error.cause}
+        await marker.emit("MapIterationSucceeded", {"name": visit.name, "index": index})
+        child.status, child.stop, child.output = map_runs.SUCCEEDED, clock(), result
+        if map_run is not None:
+            await map_run.progress()
+        return result
+
+    return await gather_or_fail([iterate(child) for child in children])
 
 
 HANDLERS["Map"] = visit_map
