@@ -43,11 +43,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from jsonata import JException, Jsonata, Timebox, Utils
-
 from lambdamaker.engines.workflows.errors import QUERY_EVALUATION_ERROR, StatesError
 from lambdamaker.engines.workflows.jsonata_check import CheckError, check_ast
 from lambdamaker.engines.workflows.jsonata_functions import AWS_FRAME, FunctionError
+from lambdamaker.engines.workflows.jsonata_lib import (
+    JException,
+    Jsonata,
+    Timebox,
+    Utils,
+    deep_recursion,
+)
 
 __all__ = [
     "CheckError",
@@ -64,7 +69,7 @@ _CLOSE = "%}"
 # A JS number prints without an exponent below 1e21: integral values below that are ints.
 _INT_LIMIT = 1e21
 # Runaway guards: evaluation time and JSONata evaluation depth (each level is a few Python
-# frames; the library raises the recursion limit to 10,000 on import).
+# frames; evaluations run under ``jsonata_lib.deep_recursion``).
 _TIMEOUT_MS = 10_000
 _MAX_DEPTH = 2_000
 
@@ -246,7 +251,11 @@ def _error_tail(exc: Exception) -> str:
     if isinstance(exc, ZeroDivisionError | OverflowError):
         return "threw an error during evaluation. D1001: Number out of range"
     if isinstance(exc, RecursionError):
-        return "threw an error during evaluation: Maximum call stack size exceeded"
+        # The interpreter's stack ran out before the depth guard: the same overflow.
+        return (
+            "threw an error during evaluation. D1011: Stack overflow error: Check for "
+            "non-terminating recursive function.  Consider rewriting as tail-recursive."
+        )
     return f"threw an error during evaluation: {exc}"
 
 
@@ -261,7 +270,8 @@ def _evaluate_at(
     bindings = dict(variables)
     bindings["states"] = states
     try:
-        raw = _run(expression, bindings, now_ms)
+        with deep_recursion():
+            raw = _run(expression, bindings, now_ms)
     except Exception as exc:  # any library failure is the user's expression failing
         raise _fail(expression, field, _error_tail(exc)) from None
     if raw is None:

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from jsonata import JException, Jsonata, Utils
+from lambdamaker.engines.workflows.jsonata_lib import JException, Jsonata, Utils
 
 # AWS's documented limits (the same as the States.* intrinsics these functions replace).
 MAX_RANGE_ITEMS = 1000
