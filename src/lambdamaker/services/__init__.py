@@ -23,6 +23,7 @@ PROVIDERS: dict[str, str] = {
     "kinesis": "lambdamaker.services.kinesis:KinesisProvider",
     "dynamodb": "lambdamaker.services.dynamodb:DynamoDBProvider",
     "dynamodbstreams": "lambdamaker.services.dynamodbstreams:DynamoDBStreamsProvider",
+    "stepfunctions": "lambdamaker.services.stepfunctions:StepFunctionsProvider",
 }
 
 

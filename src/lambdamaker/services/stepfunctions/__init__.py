@@ -3,15 +3,25 @@
 Modules:
 - ``provider``         the operation groups composed into ``StepFunctionsProvider``; start-up
                        recovery of Standard executions.
-- ``tables``           state machines, versions, aliases, activities, tags.
-- ``state_machines``   Create/Update/Delete/Describe/List state machines, versions, aliases,
-                       ValidateStateMachineDefinition, tags.
+- ``tables``           state machines, versions, aliases, activities, tags; ``common`` (errors,
+                       ARNs, paging, names).
+- ``state_machines``   Create/Update/Delete/Describe/List state machines, ValidateStateMachine-
+                       Definition (``definitions``); ``versions``, ``aliases``, ``tags``;
+                       ``machines.resolve_for_execution`` (machine / version / alias ARN -> what
+                       runs); ``variable_refs``.
 - ``activities``       Create/Delete/Describe/ListActivities.
 - ``execution_tables`` executions, history events, task tokens, activity tasks, map runs.
-- ``executions``       Start/StartSync/Stop/Redrive/Describe/ListExecutions, GetExecutionHistory,
-                       DescribeStateMachineForExecution, map runs, TestState.
-- ``runner``           the loop thread executions run on; the durable journal (group commit).
-- ``callbacks``        task tokens (SendTaskSuccess/Failure/Heartbeat), GetActivityTask.
+- ``executions``       Start/StartSync/Stop/Redrive executions, ``await_execution``;
+                       ``execution_reads`` Describe/List, GetExecutionHistory,
+                       DescribeStateMachineForExecution.
+- ``launch``           ``ExecutionRuntime``: launching, recovery at start-up, Express runs, the
+                       integration registry; ``runner`` the loop thread executions run on.
+- ``journal``          the durable journal (appends of all executions group-committed, terminal
+                       events update the execution row, the 25,000-event cap) and replay.
+- ``tokens``           the durable task-token broker; ``callbacks`` SendTaskSuccess/Failure/
+                       Heartbeat and GetActivityTask; ``notifier`` wakes long polls.
+- ``express_logs``     Express executions' events to CloudWatch Logs.
+- ``test_state``       TestState (one state run alone, with inspection data).
 - ``integrations/``    what Task resources do: Lambda, SQS, SNS, DynamoDB, EventBridge, nested
                        executions, ``aws-sdk:*``, and the Step Functions Local mock config.
 

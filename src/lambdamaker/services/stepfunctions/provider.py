@@ -9,6 +9,7 @@ from lambdamaker.services.stepfunctions.execution_tables import MIGRATIONS as EX
 from lambdamaker.services.stepfunctions.executions import ExecutionOperations
 from lambdamaker.services.stepfunctions.state_machines import StateMachineOperations
 from lambdamaker.services.stepfunctions.tables import MIGRATIONS
+from lambdamaker.services.stepfunctions.test_state import TestStateOperations
 
 
 class StepFunctionsProvider(
@@ -16,8 +17,20 @@ class StepFunctionsProvider(
     ActivityOperations,
     ExecutionOperations,
     CallbackOperations,
+    TestStateOperations,
 ):
     """AWS Step Functions on the platform's store and the workflows engine."""
 
     service = "stepfunctions"
     migrations = [*MIGRATIONS, *EXECUTION_MIGRATIONS]
+    # Single-row metadata reads: cheaper on the loop than the hop to a worker thread.
+    inline_operations = frozenset(
+        {"DescribeStateMachine", "DescribeStateMachineAlias", "DescribeActivity"}
+    )
+
+    def start(self) -> None:
+        # The runner thread, then every RUNNING Standard execution resumed from its history.
+        self.sfn_runtime.start()
+
+    def close(self) -> None:
+        self.sfn_runtime.close()
