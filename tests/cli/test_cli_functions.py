@@ -140,7 +140,13 @@ def test_invoke_prints_the_response_and_fails_on_a_function_error(
     assert failed.exit_code == 1
     assert json.loads(failed.stdout)["errorMessage"] == "asked to fail"
     assert "Function error (Unhandled)" in failed.stderr
+    # Logs are written off the invoke path in batches (as CloudWatch Logs is eventually
+    # consistent): on a busy machine the group can appear a moment after the invoke returns.
+    deadline = time.monotonic() + 15
     logs = cli("logs", name, "--filter", "handling")
+    while logs.exit_code != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        logs = cli("logs", name, "--filter", "handling")
     assert logs.exit_code == 0, logs.output
     assert "handling {'x': 1}" in logs.stdout
 
