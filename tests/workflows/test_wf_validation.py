@@ -592,11 +592,20 @@ def test_template_dollar_keys_need_a_path_or_valid_intrinsic() -> None:
     )
 
 
-def test_intrinsic_arity_is_checked() -> None:
-    text = machine(
+def test_intrinsic_names_and_syntax_are_checked_but_arity_fails_at_run_time() -> None:
+    unknown = machine(
+        {"A": {"Type": "Pass", "Parameters": {"a.$": "States.Teleport($.x)"}, "End": True}}
+    )
+    assert errors(unknown) == [("SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/a.$")]
+    unbalanced = machine(
+        {"A": {"Type": "Pass", "Parameters": {"a.$": "States.Format('x', $.x"}, "End": True}}
+    )
+    assert errors(unbalanced) == [("SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/a.$")]
+    # AWS accepts a wrong argument count and fails the execution when the call runs.
+    arity = machine(
         {"A": {"Type": "Pass", "Parameters": {"a.$": "States.ArrayPartition($.x)"}, "End": True}}
     )
-    assert errors(text) == [("SCHEMA_VALIDATION_FAILED", "/States/A/Parameters/a.$")]
+    assert errors(arity) == []
 
 
 def test_bad_jsonata_expression() -> None:
