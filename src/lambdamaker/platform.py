@@ -94,7 +94,10 @@ class Platform:
         self._started = True
 
     def close(self) -> None:
-        for provider in self.providers.values():
+        providers = list(self.providers.values())
+        for provider in [p for p in providers if p.closes_first] + [
+            p for p in providers if not p.closes_first
+        ]:
             provider.close()
         # After the providers: their engines may still append logs and usage while closing.
         self.meter.close()

@@ -69,6 +69,12 @@ class Provider:
     migrations: ClassVar[Sequence[Migration]] = ()
     """This provider's versioned schema migrations, applied by the platform at start-up."""
 
+    closes_first: ClassVar[bool] = False
+    """Shut down before the other providers: a provider whose running work calls the others
+    (Step Functions' executions invoke functions, send messages...) stops that work while the
+    services it calls are still up, so an in-flight task is interrupted (and resumed after a
+    restart) rather than failed by a half-closed service."""
+
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
 
