@@ -7,6 +7,8 @@ from lambdamaker.services.stepfunctions.activities import ActivityOperations
 from lambdamaker.services.stepfunctions.callbacks import CallbackOperations
 from lambdamaker.services.stepfunctions.execution_tables import MIGRATIONS as EXECUTION_MIGRATIONS
 from lambdamaker.services.stepfunctions.executions import ExecutionOperations
+from lambdamaker.services.stepfunctions.express_durable import MIGRATIONS as EXPRESS_MIGRATIONS
+from lambdamaker.services.stepfunctions.map_run_operations import MapRunOperations
 from lambdamaker.services.stepfunctions.state_machines import StateMachineOperations
 from lambdamaker.services.stepfunctions.tables import MIGRATIONS
 from lambdamaker.services.stepfunctions.test_state import TestStateOperations
@@ -15,6 +17,7 @@ from lambdamaker.services.stepfunctions.test_state import TestStateOperations
 class StepFunctionsProvider(
     StateMachineOperations,
     ActivityOperations,
+    MapRunOperations,
     ExecutionOperations,
     CallbackOperations,
     TestStateOperations,
@@ -22,11 +25,12 @@ class StepFunctionsProvider(
     """AWS Step Functions on the platform's store and the workflows engine."""
 
     service = "stepfunctions"
-    migrations = [*MIGRATIONS, *EXECUTION_MIGRATIONS]
+    migrations = [*MIGRATIONS, *EXECUTION_MIGRATIONS, *EXPRESS_MIGRATIONS]
     # Single-row metadata reads: cheaper on the loop than the hop to a worker thread.
     inline_operations = frozenset(
         {"DescribeStateMachine", "DescribeStateMachineAlias", "DescribeActivity"}
     )
+    closes_first = True
 
     def start(self) -> None:
         # The runner thread, then every RUNNING Standard execution resumed from its history.
