@@ -31,6 +31,7 @@ bench: install
 	$(BIN)/python -m benchmarks.functions --json .lambdamaker-bench-functions.json
 	$(BIN)/python -m benchmarks.events --json .lambdamaker-bench-events.json
 	$(BIN)/python -m benchmarks.streams --json .lambdamaker-bench-streams.json
+	$(BIN)/python -m benchmarks.workflows --json .lambdamaker-bench-workflows.json
 
 clean:
 	rm -rf $(VENV) .lambdamaker .mypy_cache .ruff_cache

@@ -24,9 +24,38 @@ NOT_CAUGHT_BY_ALL = frozenset({"States.DataLimitExceeded", RUNTIME})
 
 
 class StatesError(Exception):
-    """An ASL run-time error: ``error`` is the name Retry/Catch match, ``cause`` the text."""
+    """An ASL run-time error: ``error`` is the name Retry/Catch match, ``cause`` the text.
 
-    def __init__(self, error: str, cause: str = "") -> None:
-        super().__init__(f"{error}: {cause}" if cause else error)
-        self.error = error
-        self.cause = cause
+    ``None`` for either is a field the failure did not have (SendTaskFailure without ``error``
+    or ``cause``): ``error``/``cause`` are then ``""`` and the error output a Catch writes,
+    ``output()``, has ``null`` there, as on AWS. ``heartbeat`` marks a missed heartbeat: AWS
+    names it ``States.Timeout`` in the history and the execution's error, while Retry/Catch
+    ``States.HeartbeatTimeout`` takes it too (``also_matches``).
+
+    ``terminal``: ``States.ALL`` does not take it (default: the names in ``NOT_CAUGHT_BY_ALL``).
+    A Task whose integration returned more than the payload quota fails with
+    ``States.DataLimitExceeded`` that is not terminal: AWS's recordings show ``States.ALL``
+    catching it there, while an oversized state input or output stays terminal."""
+
+    def __init__(
+        self,
+        error: str | None,
+        cause: str | None = "",
+        *,
+        heartbeat: bool = False,
+        terminal: bool | None = None,
+    ) -> None:
+        super().__init__(f"{error}: {cause}" if cause else (error or ""))
+        self.error = error or ""
+        self.cause = cause or ""
+        self.null_error = error is None
+        self.null_cause = cause is None
+        self.also_matches: tuple[str, ...] = (HEARTBEAT_TIMEOUT,) if heartbeat else ()
+        self.terminal = self.error in NOT_CAUGHT_BY_ALL if terminal is None else terminal
+
+    def output(self) -> dict[str, str | None]:
+        """The error output a Catch passes on: ``{"Error": ..., "Cause": ...}``."""
+        return {
+            "Error": None if self.null_error else self.error,
+            "Cause": None if self.null_cause else self.cause,
+        }

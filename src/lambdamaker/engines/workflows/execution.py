@@ -63,11 +63,23 @@ class TokenBroker(Protocol):
 
     async def wait(self, token: str, heartbeat_seconds: float | None) -> Any:
         """The output sent with SendTaskSuccess (parsed JSON); raises ``StatesError`` for
-        SendTaskFailure, and ``States.HeartbeatTimeout`` when no heartbeat came in time."""
+        SendTaskFailure, and ``States.Timeout`` marked ``heartbeat`` (which Retry/Catch
+        ``States.HeartbeatTimeout`` also take) when no heartbeat came in time."""
         ...
 
     def discard(self, token: str) -> None:
         """The task ended another way (timeout, abort): later Send* calls get TaskTimedOut."""
+        ...
+
+
+class ActivityStarts(Protocol):
+    """Optional on a ``TokenBroker``: tells the Task state when a worker took an activity task
+    (the interpreter then appends ``ActivityStarted`` itself, so the journal numbers it)."""
+
+    async def activity_started(self, token: str) -> tuple[bool, str | None]:
+        """Wait until the activity task of ``token`` was handed to a worker, or has an outcome:
+        ``(taken, worker name)``; ``taken`` is False when the task ended without a worker
+        (nothing to record). The same answer on replay after a crash."""
         ...
 
 

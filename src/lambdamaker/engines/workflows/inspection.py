@@ -194,13 +194,13 @@ async def _judge(
     details: dict[str, Any],
 ) -> SingleResult:
     """An error out of the single attempt: RETRIABLE, CAUGHT_ERROR or FAILED."""
-    index = retries.find(retriers, error.error, in_task=in_task)
+    index = retries.find(retriers, error, in_task=in_task)
     if index is not None:
         delay = retries.retry_delay(retriers[index], retry_count + 1)
         if delay is not None:
             details.update(retryIndex=index, retryBackoffIntervalSeconds=int(delay))
             return SingleResult(RETRIABLE, error=error.error, cause=error.cause)
-    index = retries.find(catchers, error.error, in_task=in_task)
+    index = retries.find(catchers, error, in_task=in_task)
     if index is None:
         return SingleResult(FAILED, error=error.error, cause=error.cause)
     visit.state = {**visit.state, "Catch": catchers}

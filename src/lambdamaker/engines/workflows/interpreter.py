@@ -10,6 +10,13 @@ a Succeed state; a Fail state or an uncaught error raises ``StatesError`` out of
 Invariants: see the package docstring. In particular every event goes through a ``Step``
 (``steps``), so a replay after a crash consumes what was recorded and appends only the rest,
 and the output recorded in a ``*StateExited`` event is the output the walk goes on with.
+
+A journal whose events nobody reads (an Express execution without logging) may offer
+``mark(previous) -> (id, epoch seconds) | None``: it numbers an event without one being built.
+``Visit.enter`` / ``leave`` then skip the event's details (no input/output JSON text, no event
+object); ids, times, the payload limit and the context object are exactly as with ``append``.
+``mark`` answers None when the event must really be appended (the history cap), and the visit
+takes the ordinary path. A journal with ``mark`` never replays (``recorded`` is empty).
 """
 
 from __future__ import annotations
@@ -56,6 +63,23 @@ def iso(moment: datetime) -> str:
     )
 
 
+_last_iso: tuple[int, str] = (-1, "")
+
+
+def iso_seconds(seconds: float) -> str:
+    """``iso`` of an epoch time; the text of the last millisecond asked for is reused (many
+    transitions share one: formatting a time costs more than a transition's dict work). The
+    cache is one tuple, replaced whole, so threads sharing it never see a torn entry."""
+    global _last_iso
+    key = round(seconds * 1_000_000) // 1000
+    cached = _last_iso
+    if cached[0] == key:
+        return cached[1]
+    text = iso(datetime.fromtimestamp(seconds, UTC))
+    _last_iso = (key, text)
+    return text
+
+
 class Run:
     """One execution's shared parts: spec, services, the context object's fixed members."""
 
@@ -63,6 +87,9 @@ class Run:
         self.spec = spec
         self.services = services
         self.journal = services.journal
+        self.mark: Callable[[int], tuple[int, float] | None] | None = getattr(
+            services.journal, "mark", None
+        )
         self.jsonata_default = spec.definition.get("QueryLanguage") == dataflow.JSONATA
         execution: dict[str, Any] = {
             "Id": spec.execution_arn,
@@ -171,11 +198,19 @@ class Visit:
         return event, replayed
 
     async def enter(self) -> None:
+        mark = self.run.mark
+        if mark is not None:
+            marked = mark(self.thread.last_id)
+            if marked is not None:
+                self.entered_id, self.last_time = marked
+                self.thread.last_id = self.entered_id
+                self.context["State"]["EnteredTime"] = iso_seconds(self.last_time)
+                return
         event, _ = await self.emit(
             f"{self.kind}StateEntered",
             {"name": self.name, "input": dumps(self.raw), "inputDetails": {"truncated": False}},
         )
-        self.context["State"]["EnteredTime"] = iso(event.timestamp)
+        self.context["State"]["EnteredTime"] = iso_seconds(event.timestamp.timestamp())
         self.entered_id = event.id
 
     async def leave(
@@ -183,16 +218,24 @@ class Visit:
     ) -> tuple[Any, str | None]:
         """Record the exit (output, assigned variables) and apply it; the recorded values win
         on replay."""
-        text = dumps(output)
-        if len(text.encode()) > MAX_PAYLOAD:
+        encoded = orjson.dumps(output)
+        if len(encoded) > MAX_PAYLOAD:
             raise StatesError(
                 "States.DataLimitExceeded",
                 f"The state/task '{self.name}' returned a result with a size exceeding the "
                 f"maximum number of bytes service limit.",
             )
+        mark = self.run.mark
+        if mark is not None:
+            marked = mark(self.thread.last_id)
+            if marked is not None:
+                self.thread.last_id, self.last_time = marked
+                if assigned:
+                    self.scope.update(assigned)
+                return output, following
         details: dict[str, Any] = {
             "name": self.name,
-            "output": text,
+            "output": encoded.decode(),
             "outputDetails": {"truncated": False},
         }
         if assigned:
@@ -242,7 +285,7 @@ class Visit:
             try:
                 result = await work(attempt)
             except StatesError as error:
-                index = retries.find(retriers, error.error, in_task=in_task)
+                index = retries.find(retriers, error, in_task=in_task)
                 if index is not None:
                     counts[index] += 1
                     delay = retries.retry_delay(retriers[index], counts[index])
@@ -257,11 +300,11 @@ class Visit:
 
     async def caught(self, error: StatesError, *, in_task: bool) -> tuple[Any, str | None]:
         catchers = self.state.get("Catch", ())
-        index = retries.find(catchers, error.error, in_task=in_task)
+        index = retries.find(catchers, error, in_task=in_task)
         if index is None:
             raise error
         catcher = catchers[index]
-        error_output = {"Error": error.error, "Cause": error.cause}
+        error_output = error.output()
         if self.jsonata:
             output, assigned = dataflow.jsonata_output(
                 catcher, self.raw, self.context, self.scope, error_output=error_output

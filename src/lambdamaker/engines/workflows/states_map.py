@@ -291,7 +291,7 @@ async def _iterate(
         prefix = f"{visit.step.key}/{number}.{index}/"
         thread = Thread(started)
         marker = Step(run.journal, prefix + "$iteration", thread)
-        await marker.emit("MapIterationStarted", {"name": visit.name, "index": index})
+        await marker.note("MapIterationStarted", {"name": visit.name, "index": index})
         child.status, child.start = map_runs.RUNNING, clock()
         iteration_input = child.input
         try:
@@ -306,7 +306,12 @@ async def _iterate(
                 thread=thread,
             )
         except StatesError as error:
-            await marker.emit("MapIterationFailed", {"name": visit.name, "index": index})
+            failed: dict[str, Any] = {"name": visit.name, "index": index}
+            if map_run is not None:
+                # A child execution's error and cause (the service shows the iteration as a
+                # child execution and hides these events from the parent's history).
+                failed.update({"error": error.error, "cause": error.cause})
+            await marker.note("MapIterationFailed", failed)
             if map_run is None:
                 raise
             child.status, child.stop = map_runs.FAILED, clock()
@@ -316,7 +321,7 @@ async def _iterate(
             if map_runs.exceeded(failures, total, count, percentage):
                 raise map_runs.threshold_error() from None
             return {"Error": error.error, "Cause": error.cause}
-        await marker.emit("MapIterationSucceeded", {"name": visit.name, "index": index})
+        await marker.note("MapIterationSucceeded", {"name": visit.name, "index": index})
         child.status, child.stop, child.output = map_runs.SUCCEEDED, clock(), result
         if map_run is not None:
             await map_run.progress()

@@ -6,8 +6,11 @@ Event families follow the resource, as in AWS's history:
   ``TaskFailed`` / ``TaskTimedOut``, with ``resourceType`` / ``resource`` split from the ARN;
 - a plain Lambda function ARN: ``LambdaFunctionScheduled`` / ``Started`` / ``Succeeded`` /
   ``Failed`` / ``TimedOut``;
-- an activity ARN: ``ActivityScheduled`` then ``ActivitySucceeded`` / ``Failed`` /
-  ``TimedOut``; the worker's result arrives through the task token like ``.waitForTaskToken``.
+- an activity ARN: ``ActivityScheduled``, ``ActivityStarted {workerName}`` when a worker took
+  the task (a broker with ``activity_started``), then ``ActivitySucceeded`` / ``Failed`` /
+  ``TimedOut``; the worker's result arrives through the task token like ``.waitForTaskToken``;
+- ``.sync`` / ``.sync:2``: the Task has a token too (``$$.Task.Token``, as on AWS), and a
+  SendTaskSuccess/Failure with it ends the Task before the job does.
 
 On replay, an outcome event already recorded for an attempt is used instead of calling the
 resource again; a token-based task gets the same token back from the broker and waits again.
@@ -16,6 +19,7 @@ resource again; a token-based task gets the same token back from the broker and 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import orjson
@@ -59,6 +63,12 @@ class Resource:
     @property
     def uses_token(self) -> bool:
         return self.family == "Activity" or self.pattern == ".waitForTaskToken"
+
+    @property
+    def syncs(self) -> bool:
+        """``.sync`` / ``.sync:2``: AWS gives such a Task a token too (``$$.Task.Token``), and
+        SendTaskSuccess/Failure with it ends the Task before the job does."""
+        return self.pattern.startswith(".sync")
 
     def details(self, **extra: Any) -> dict[str, Any]:
         if self.family == "Task":
@@ -104,6 +114,9 @@ async def visit_task(visit: Visit) -> tuple[Any, str | None]:
             if tokens is None:
                 raise StatesError(RUNTIME, "Task tokens are not available for this execution.")
             token = tokens.new_token(spec.execution_arn, f"{visit.step.key}#{number}")
+            visit.context["Task"] = {"Token": token}
+        elif resource.syncs and run.services.tokens is not None:
+            token = run.services.tokens.new_token(spec.execution_arn, f"{visit.step.key}#{number}")
             visit.context["Task"] = {"Token": token}
         payload = visit.input_for_work()
         credentials = visit.state.get("Credentials")
@@ -157,9 +170,10 @@ async def visit_task(visit: Visit) -> tuple[Any, str | None]:
             await visit.emit(f"{family}TimedOut", resource.details(error=TIMEOUT, cause=cause))
             raise StatesError(TIMEOUT, cause) from None
         except StatesError as error:
-            await visit.emit(
-                f"{family}Failed", resource.details(error=error.error, cause=error.cause)
-            )
+            # A missed heartbeat is a time-out in AWS's history (TaskTimedOut /
+            # ActivityTimedOut with States.Timeout), not a failure.
+            outcome = "TimedOut" if error.also_matches else "Failed"
+            await visit.emit(f"{family}{outcome}", resource.details(**_error_fields(error)))
             raise
         await visit.emit(
             f"{family}Succeeded",
@@ -179,17 +193,22 @@ def _recorded_outcome(visit: Visit, family: str) -> Any:
         event = step.peek()
         if event is None:
             return _SUBMITTED if submitted else _FRESH
-        if event.type == "TaskSubmitted":
+        # A consumed event moves the thread on as ``Step.emit`` does: what is appended next
+        # (a retry's Scheduled, the Exited) must chain to it, not to the event before it.
+        if event.type in ("TaskSubmitted", "ActivityStarted"):
             step.position += 1
+            step.thread.last_id = event.id
             submitted = True
             continue
         if event.type in {family + outcome for outcome in _OUTCOMES}:
             step.position += 1
+            step.thread.last_id = event.id
             visit.last_time = event.timestamp.timestamp()
             details = event.details
             if event.type.endswith("Succeeded"):
                 return orjson.loads(details.get("output", "null"))
-            raise StatesError(details.get("error", ""), details.get("cause", ""))
+            # An absent field was null (``_error_fields``), as the Catch saw it first time.
+            raise StatesError(details.get("error"), details.get("cause"))
         return _SUBMITTED if submitted else _FRESH
 
 
@@ -210,6 +229,8 @@ async def _call(
         raise StatesError(
             RUNTIME, f"The resource '{request.resource}' is not supported by this platform."
         )
+    if resource.syncs and request.task_token is not None and run.services.tokens is not None:
+        return await _job_or_token(run.services.tokens, request.task_token, handler(request))
     result = await handler(request)
     if not resource.uses_token:
         return result
@@ -219,7 +240,49 @@ async def _call(
             "TaskSubmitted",
             resource.details(output=dumps(result), outputDetails={"truncated": False}),
         )
+    elif resource.family == "Activity":
+        await _activity_started(visit, request.task_token)
     return await run.services.tokens.wait(request.task_token, heartbeat)
+
+
+def _error_fields(error: StatesError) -> dict[str, str]:
+    """``error``/``cause`` of a failure event; a field the failure did not have (SendTaskFailure
+    without it) is left out, as in AWS's history."""
+    fields = {}
+    if not error.null_error:
+        fields["error"] = error.error
+    if not error.null_cause:
+        fields["cause"] = error.cause
+    return fields
+
+
+async def _job_or_token(tokens: Any, token: str, job: Awaitable[Any]) -> Any:
+    """A ``.sync`` Task's result: the job's, or what SendTaskSuccess/Failure sent with its
+    token first (the other is cancelled; a finished job closes the token)."""
+    work = asyncio.ensure_future(job)
+    callback = asyncio.ensure_future(tokens.wait(token, None))
+    try:
+        await asyncio.wait((work, callback), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        pending = [f for f in (work, callback) if not f.done()]
+        for future in pending:
+            future.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+    if work.done() and not work.cancelled():
+        tokens.discard(token)
+        return work.result()
+    return callback.result()
+
+
+async def _activity_started(visit: Visit, token: str) -> None:
+    """``ActivityStarted {workerName}`` once a worker has taken the task (brokers that can
+    tell: ``ActivityStarts``); the heartbeat clock starts after it, in ``wait``."""
+    started = getattr(visit.run.services.tokens, "activity_started", None)
+    if started is None:
+        return
+    taken, worker = await started(token)
+    if taken:
+        await visit.emit("ActivityStarted", {"workerName": worker} if worker else {})
 
 
 HANDLERS["Task"] = visit_task

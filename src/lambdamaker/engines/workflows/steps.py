@@ -58,3 +58,14 @@ class Step:
         )
         self.thread.last_id = event.id
         return event, False
+
+    async def note(self, event_type: str, details: dict[str, Any]) -> None:
+        """``emit`` for an event whose value the caller does not need: a journal that offers
+        ``mark`` (nobody reads its events) only numbers it."""
+        mark = getattr(self.journal, "mark", None)
+        if mark is not None and self.position >= len(self.recorded):
+            marked = mark(self.thread.last_id)
+            if marked is not None:
+                self.thread.last_id = marked[0]
+                return
+        await self.emit(event_type, details)

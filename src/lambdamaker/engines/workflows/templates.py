@@ -46,6 +46,38 @@ def render(
     return template
 
 
+# An object template compiled once: ``(output key, kind, value, template key)`` per key, so a
+# render is one loop with no per-key string tests. Cached by the template's identity (the
+# entry holds the template, so its id cannot be reused while cached): definitions are parsed
+# once per state machine and never mutated, so the same objects come back on every visit.
+_LITERAL, _NESTED, _PATH, _OTHER = range(4)
+_Entry = tuple[str, int, Any, str]
+_COMPILED: dict[int, tuple[Any, tuple[_Entry, ...]]] = {}
+_COMPILED_MAX = 4096
+
+
+def _compiled(template: Mapping[str, Any]) -> tuple[_Entry, ...]:
+    cached = _COMPILED.get(id(template))
+    if cached is not None and cached[0] is template:
+        return cached[1]
+    entries: list[_Entry] = []
+    for key, value in template.items():
+        if key.endswith(".$"):
+            # A path ("$..."): read directly; anything else (an intrinsic, or not a string)
+            # goes through ``resolve``, which words the errors.
+            plain = isinstance(value, str) and value[:1] == "$"
+            entries.append((key[:-2], _PATH if plain else _OTHER, value, key))
+        elif isinstance(value, (dict, list)):
+            entries.append((key, _NESTED, value, key))
+        else:
+            entries.append((key, _LITERAL, value, key))
+    compiled = tuple(entries)
+    if len(_COMPILED) >= _COMPILED_MAX:
+        _COMPILED.clear()
+    _COMPILED[id(template)] = (template, compiled)
+    return compiled
+
+
 def _render_object(
     template: Mapping[str, Any],
     data: Any,
@@ -54,13 +86,18 @@ def _render_object(
     field: str,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in template.items():
-        if key.endswith(".$"):
-            out[key[:-2]] = resolve(key, value, data, context, variables)
-        elif isinstance(value, (dict, list)):
-            out[key] = render(value, data, context, variables, field=field)
+    for out_key, kind, value, key in _compiled(template):
+        if kind == _LITERAL:
+            out[out_key] = value
+        elif kind == _PATH:
+            try:
+                out[out_key] = read_path(value, data, context, variables)
+            except PathError as exc:
+                raise StatesError(RUNTIME, field_not_found_cause(exc.path, key, data)) from None
+        elif kind == _NESTED:
+            out[out_key] = render(value, data, context, variables, field=field)
         else:
-            out[key] = value
+            out[out_key] = resolve(key, value, data, context, variables)
     return out
 
 

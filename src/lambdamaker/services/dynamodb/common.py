@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 import zlib
 from collections.abc import Callable
@@ -29,6 +30,32 @@ from lambdamaker.services.dynamodb.values import Item
 from lambdamaker.store.group_commit import GroupCommitter
 
 BUCKETS = 65536
+
+_TABLE_NAME = re.compile(r"[a-zA-Z0-9_.-]+")
+
+
+def check_table_name(name: str) -> None:
+    """DynamoDB's ValidationException for a table name outside its pattern and lengths (an
+    ARN is checked as one). DynamoDB checks this before looking the table up; here it runs
+    only once the lookup found nothing, which answers the same (no table has such a name)."""
+    if name.startswith("arn:"):
+        return
+    problems = []
+    if not _TABLE_NAME.fullmatch(name):
+        problems.append("Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
+    if len(name) < 3:
+        problems.append("Member must have length greater than or equal to 3")
+    if len(name) > 255:
+        problems.append("Member must have length less than or equal to 255")
+    if not problems:
+        return
+    count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected"
+    clauses = "; ".join(
+        f"Value '{name}' at 'tableName' failed to satisfy constraint: {problem}"
+        for problem in problems
+    )
+    raise validation(f"{count}: {clauses}")
+
 
 _BY_NAME = sa.select(ddb_tables).where(
     ddb_tables.c.account == sa.bindparam("account"), ddb_tables.c.name == sa.bindparam("name")
@@ -148,6 +175,7 @@ class DynamoDBBase(Provider):
 
         table = self.tables.get(account, name, fetch)
         if table is None:
+            check_table_name(name)
             raise not_found()
         return table
 
@@ -156,6 +184,7 @@ class DynamoDBBase(Provider):
         DeleteTable do when ``named``). From the cache (``table_cache``) when it is current."""
         table = self.tables.get(account, name, lambda: self.find_table(conn, account, name))
         if table is None:
+            check_table_name(name)
             raise table_not_found(name) if named else not_found()
         return table
 

@@ -156,4 +156,5 @@ class CallbackOperations(RuntimeHolder):
                 .where(t.activity_tasks.c.token == row.token)
                 .values(taken=True, worker_name=worker)
             )
+            self.sfn_runtime.tokens.taken(conn, row.token, worker)
         return {"taskToken": row.token, "input": row.input}

@@ -87,6 +87,10 @@ task_tokens = sa.Table(
     sa.Column("cause", sa.Text),
     sa.Column("created_us", sa.BigInteger, nullable=False),
     sa.Column("heartbeat_us", sa.BigInteger),
+    # The activity worker that took the task (GetActivityTask's workerName), kept past the
+    # activity task row so ActivityStarted can be recorded after a crash.
+    sa.Column("worker_name", sa.String(80)),
+    sa.Column("taken", sa.Boolean),
 )
 
 activity_tasks = sa.Table(
@@ -117,6 +121,17 @@ map_runs = sa.Table(
     sa.Column("counts", sa.Text, nullable=False, default="{}"),
 )
 
+
+def _add_worker_columns(conn: sa.Connection) -> None:
+    # A store created at version 1 by this code already has them (create_tables uses the
+    # table as defined here); an older one gets them now.
+    have = {column["name"] for column in sa.inspect(conn).get_columns("sfn_task_tokens")}
+    if "worker_name" not in have:
+        conn.execute(sa.text("ALTER TABLE sfn_task_tokens ADD COLUMN worker_name VARCHAR(80)"))
+    if "taken" not in have:
+        conn.execute(sa.text("ALTER TABLE sfn_task_tokens ADD COLUMN taken BOOLEAN"))
+
+
 MIGRATIONS: list[Migration] = [
     Migration(
         COMPONENT,
@@ -124,4 +139,5 @@ MIGRATIONS: list[Migration] = [
         create_tables(executions, history, task_tokens, activity_tasks, map_runs),
         "executions, history events, task tokens, activity tasks, map runs",
     ),
+    Migration(COMPONENT, 2, _add_worker_columns, "task tokens: the activity worker that took it"),
 ]

@@ -43,7 +43,7 @@ from lambdamaker.services.stepfunctions.journal import (
     event_row,
     from_us,
 )
-from lambdamaker.services.stepfunctions.launch import ExpressRun, load_mock
+from lambdamaker.services.stepfunctions.launch import ExpressRun, load_mock, parsed_definition
 from lambdamaker.services.stepfunctions.machines import ResolvedMachine, resolve_for_execution
 from lambdamaker.services.stepfunctions.tokens import now_us
 
@@ -128,9 +128,14 @@ class ExecutionOperations(ExecutionReads):
                 raise sfn_error("ValidationException", str(exc)) from None
         if machine.type == "EXPRESS":
             run = self._express_run(ctx, machine, name, input_text, value)
-            # Known before the answer, so a waiter (await_execution) never misses it.
-            runtime.express[run.spec.execution_arn] = run
-            runtime.runner.submit(run.spec.execution_arn, lambda: runtime.run_express(run))
+            run.durable = True
+            # At-least-once: the start is committed before the answer (express_durable).
+            runtime.committer.run(
+                lambda conn: runtime.express_ledger.record(
+                    conn, run.spec, input_text, machine.definition, run.logging
+                )
+            )
+            runtime.launch_express(run)
             return {"executionArn": run.spec.execution_arn, "startDate": run.spec.start_time}
         arn = f"arn:aws:states:{ctx.region}:{ctx.account_id}:execution:{machine.name}:{name}"
         values: dict[str, Any] = {
@@ -187,7 +192,7 @@ class ExecutionOperations(ExecutionReads):
             state_machine_arn=machine.state_machine_arn,
             state_machine_name=machine.name,
             name=name,
-            definition=json.loads(machine.definition),
+            definition=parsed_definition(machine.definition),
             input=value,
             start_time=datetime.now(UTC),
             role_arn=machine.role_arn,

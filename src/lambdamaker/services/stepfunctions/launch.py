@@ -9,13 +9,16 @@ Invariants:
   event, or an unexpected exception (a bug), appends one (ExecutionFailed with States.Runtime
   for a bug), so no execution stays RUNNING with no task behind it;
 - Express executions exist only in ``express`` while they run; their events go to CloudWatch
-  Logs when the state machine's logging configuration asks for them.
+  Logs when the state machine's logging configuration asks for them; an async start is kept
+  in the ``ExpressLedger`` until it ended and run again at start-up if it did not
+  (at-least-once).
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import importlib
 import json
 import logging
@@ -37,6 +40,8 @@ from lambdamaker.engines.workflows.history import HistoryEvent
 from lambdamaker.engines.workflows.tasks import IntegrationRegistry, TaskRequest
 from lambdamaker.services.base import Provider
 from lambdamaker.services.stepfunctions import execution_tables as t
+from lambdamaker.services.stepfunctions.express_durable import ExpressLedger
+from lambdamaker.services.stepfunctions.express_journal import QuietJournal
 from lambdamaker.services.stepfunctions.express_logs import ship_events
 from lambdamaker.services.stepfunctions.integrations import build_registry
 from lambdamaker.services.stepfunctions.integrations.mocking import (
@@ -44,6 +49,7 @@ from lambdamaker.services.stepfunctions.integrations.mocking import (
     MockTestCase,
     load_mock_test_case,
 )
+from lambdamaker.services.stepfunctions.item_store import S3ItemStore
 from lambdamaker.services.stepfunctions.journal import (
     RUNNING,
     TERMINAL,
@@ -52,6 +58,7 @@ from lambdamaker.services.stepfunctions.journal import (
     MemoryJournal,
     load_events,
 )
+from lambdamaker.services.stepfunctions.map_run_store import StoredMapRuns
 from lambdamaker.services.stepfunctions.notifier import Notifier
 from lambdamaker.services.stepfunctions.runner import Runner
 from lambdamaker.services.stepfunctions.tokens import DurableTokenBroker, now_us
@@ -74,6 +81,17 @@ def load_mock(state_machine_name: str, test_case: str | None) -> MockTestCase | 
     return load_mock_test_case(state_machine_name, test_case)
 
 
+@functools.lru_cache(maxsize=256)
+def parsed_definition(text: str) -> dict[str, Any]:
+    """A definition's parsed JSON, shared by the Express executions that run it (parsing a
+    large definition costs more than running it; the engine never mutates a definition)."""
+    return dict(json.loads(text))
+
+
+def logging_on(logging_config: dict[str, Any] | None) -> bool:
+    return bool(logging_config) and (logging_config or {}).get("level", "OFF") != "OFF"
+
+
 Interpreter = Callable[[ExecutionSpec, ExecutionServices], Awaitable[Outcome]]
 
 
@@ -87,6 +105,8 @@ class ExpressRun:
     logging: dict[str, Any] = field(default_factory=dict)
     outcome: Outcome | None = None
     stop: datetime | None = None
+    durable: bool = False
+    """An async start recorded in the ``ExpressLedger`` (its row goes when the run ends)."""
 
 
 def _outcome_event(outcome: Outcome) -> tuple[str, dict[str, Any]]:
@@ -123,6 +143,9 @@ class ExecutionRuntime:
         self.runner = Runner(platform.store)
         self.committer = GroupCommitter(platform.store)
         self.tokens = DurableTokenBroker(platform.store, self.runner)
+        self.map_runs = StoredMapRuns(platform.store)
+        self.express_ledger = ExpressLedger(platform.store)
+        self._item_stores: dict[tuple[str, str], S3ItemStore] = {}
         self.activity_queue = Notifier()
         self.express: dict[str, ExpressRun] = {}
         self.express_done: collections.OrderedDict[str, ExpressRun] = collections.OrderedDict()
@@ -133,6 +156,7 @@ class ExecutionRuntime:
         """Set by tests; otherwise ``integrations.build_registry(platform, ...)``."""
         self.clock: Callable[[], float] | None = None
         self.sleep: Callable[[float], Awaitable[None]] | None = None
+        self._shared_registry: IntegrationRegistry | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -153,7 +177,27 @@ class ExecutionRuntime:
             )
         for arn in arns:
             self.launch_standard(arn)
-        return len(arns)
+        return len(arns) + self.recover_express()
+
+    def recover_express(self) -> int:
+        """Run again every accepted Express async start whose execution never ended."""
+        starts = self.express_ledger.pending()
+        for start in starts:
+            run = ExpressRun(
+                spec=start.spec,
+                input_text=start.input_text,
+                journal=MemoryJournal(),
+                logging=start.logging,
+                durable=True,
+            )
+            self.launch_express(run)
+        return len(starts)
+
+    def launch_express(self, run: ExpressRun) -> None:
+        arn = run.spec.execution_arn
+        # Known before StartExecution answers, so a waiter (await_execution) never misses it.
+        self.express[arn] = run
+        self.runner.submit(arn, lambda: self.run_express(run))
 
     # --- wiring -----------------------------------------------------------------------------
 
@@ -170,22 +214,45 @@ class ExecutionRuntime:
         elif mock is not None:
             registry = build_registry(self.platform, mock_test_case=mock)
         else:
-            registry = build_registry(self.platform)
+            # The platform's integrations hold no per-execution state: built once, shared.
+            if self._shared_registry is None:
+                shared = build_registry(self.platform)
+                shared.register_prefix(ACTIVITY_PREFIX, self.schedule_activity)
+                self._shared_registry = shared
+            return self._shared_registry
         # Activities of any region and account of this platform: the handler checks the kind.
         registry.register_prefix(ACTIVITY_PREFIX, self.schedule_activity)
         return registry
 
-    def services(self, journal: Any, mock: MockTestCase | None, durable: bool) -> ExecutionServices:
+    def services(
+        self,
+        journal: Any,
+        mock: MockTestCase | None,
+        durable: bool,
+        spec: ExecutionSpec | None = None,
+    ) -> ExecutionServices:
         services = ExecutionServices(
             journal=journal,
             registry=self.registry(mock),
             tokens=self.tokens if durable else None,
+            # Distributed Map: S3 as the execution's account and region; runs recorded for
+            # DescribeMapRun (Standard only: Express executions keep nothing).
+            items=self.item_store(spec.region, spec.account_id) if spec is not None else None,
+            map_runs=self.map_runs if durable else None,
         )
         if self.clock is not None:
             services.clock = self.clock
         if self.sleep is not None:
             services.sleep = self.sleep
         return services
+
+    def item_store(self, region: str, account_id: str) -> S3ItemStore:
+        """The ``ItemStore`` of executions in ``region`` / ``account_id`` (one per pair)."""
+        store = self._item_stores.get((region, account_id))
+        if store is None:
+            store = S3ItemStore(self.platform, region=region, account_id=account_id)
+            self._item_stores[(region, account_id)] = store
+        return store
 
     async def schedule_activity(self, request: TaskRequest) -> None:
         """An activity Task: queue the task for GetActivityTask (the engine then waits for the
@@ -257,7 +324,7 @@ class ExecutionRuntime:
         journal = DurableJournal(self.runner.writer, arn, events, self.clock or time.time)
         try:
             mock = load_mock(row.state_machine_name, row.test_case)
-            services = self.services(journal, mock, durable=True)
+            services = self.services(journal, mock, durable=True, spec=spec)
             outcome = await self._interpreter()(spec, services)
         except ExecutionClosed:
             return
@@ -289,6 +356,9 @@ class ExecutionRuntime:
         """Run an Express execution to its end (on the runner's loop)."""
         spec = run.spec
         self.express[spec.execution_arn] = run
+        if type(run.journal) is MemoryJournal and not logging_on(run.logging):
+            # Nobody will read this execution's events: number them, don't build them.
+            run.journal = QuietJournal()
         journal = run.journal
         details: dict[str, Any] = {
             "input": run.input_text,
@@ -297,7 +367,7 @@ class ExecutionRuntime:
         }
         try:
             await journal.append("ExecutionStarted", details, previous=0, step="")
-            services = self.services(journal, None, durable=False)
+            services = self.services(journal, None, durable=False, spec=spec)
             try:
                 outcome = await self._interpreter()(spec, services)
             except ExecutionClosed:
@@ -313,6 +383,9 @@ class ExecutionRuntime:
             await self._log_events(spec, journal.events, run.logging)
             return run.outcome
         finally:
+            if run.durable and run.outcome is not None:
+                # Ended (not cancelled by a shutdown, which leaves it to run again).
+                self.express_ledger.done(spec.execution_arn)
             self.express.pop(spec.execution_arn, None)
             self.express_done[spec.execution_arn] = run
             while len(self.express_done) > EXPRESS_KEPT:
@@ -321,7 +394,7 @@ class ExecutionRuntime:
     async def _log_events(
         self, spec: ExecutionSpec, events: list[HistoryEvent], logging_config: dict[str, Any]
     ) -> None:
-        if not logging_config or logging_config.get("level", "OFF") == "OFF":
+        if not logging_on(logging_config):
             return
         try:
             ship_events(self.platform, spec, events, logging_config)

@@ -11,6 +11,9 @@ Invariants:
   sent while the server was down;
 - an outcome is set once: a second Send*, or one for a token whose task ended another way
   (``discard``: timeout, abort, execution ended), gets ``TaskTimedOut``;
+- an activity task taken by a worker is recorded on its token row (``taken``, ``worker_name``)
+  in the transaction that hands it out, so ``activity_started`` gives the same answer after a
+  crash, even when the worker's outcome arrived meanwhile;
 - waiters live on the runner's loop; Send* calls (worker threads) reach them only through
   ``Runner.call_soon``.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import time
@@ -28,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lambdamaker.engines.workflows.errors import HEARTBEAT_TIMEOUT, StatesError
+from lambdamaker.engines.workflows.errors import TIMEOUT, StatesError
 from lambdamaker.services.stepfunctions import execution_tables as t
 from lambdamaker.services.stepfunctions.runner import Runner
 from lambdamaker.store import Store
@@ -92,6 +96,8 @@ class DurableTokenBroker:
         self.store = store
         self.runner = runner
         self._waiters: dict[str, _Waiter] = {}
+        self._starts: dict[str, asyncio.Future[None]] = {}
+        """Tasks waiting for a worker to take their activity task (``activity_started``)."""
         self.redrives: dict[str, int] = {}
         """Redrive count of each execution launched: a redriven visit gets a fresh token."""
 
@@ -143,7 +149,7 @@ class DurableTokenBroker:
                     remaining = beat + heartbeat_seconds - loop.time()
                     if remaining <= 0 and not waiter.done.done():
                         self.discard(token)
-                        raise StatesError(HEARTBEAT_TIMEOUT, "")
+                        raise StatesError(TIMEOUT, "", heartbeat=True)
                     try:
                         status, output, error, cause = await asyncio.wait_for(
                             asyncio.shield(waiter.done), max(remaining, 0.0)
@@ -157,11 +163,66 @@ class DurableTokenBroker:
         if status == SUCCEEDED:
             return json.loads(output) if output is not None else None
         if status == FAILED:
-            raise StatesError(error or "", cause or "")
+            raise StatesError(error, cause)
         raise asyncio.CancelledError(f"task token {token} was closed")
+
+    # --- activity tasks: ActivityStarted ----------------------------------------------------
+
+    def _start_state(self, token: str) -> tuple[bool, str | None] | None:
+        """``(taken, worker)`` once a worker took the task or it has an outcome; else None.
+        Registers the token (WAITING) so a later take or Send* finds its row."""
+        self._register(token)
+        with self.store.read() as conn:
+            row = _token_row(conn, token)
+            task = conn.execute(
+                sa.select(t.activity_tasks.c.taken, t.activity_tasks.c.worker_name).where(
+                    t.activity_tasks.c.token == token
+                )
+            ).first()
+        if task is not None and task.taken:
+            return True, task.worker_name
+        if row is not None and row.taken:
+            return True, row.worker_name
+        if row is not None and row.status != WAITING:
+            return False, None
+        return None
+
+    async def activity_started(self, token: str) -> tuple[bool, str | None]:
+        """``ActivityStarts``: wait until a worker took the activity task of ``token``."""
+        loop = asyncio.get_running_loop()
+        while True:
+            wake: asyncio.Future[None] = loop.create_future()
+            self._starts[token] = wake
+            try:
+                state = await loop.run_in_executor(None, self._start_state, token)
+                if state is not None:
+                    return state
+                # Woken by a take or an outcome in this process; the timeout covers another
+                # process sharing the store.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake, 5.0)
+            finally:
+                if self._starts.get(token) is wake:
+                    del self._starts[token]
+
+    def taken(self, conn: Connection, token: str, worker: str | None) -> None:
+        """GetActivityTask handed ``token``'s task to ``worker`` (in ``conn``'s transaction):
+        kept on the token row, and the waiting Task woken after the commit."""
+        conn.execute(
+            sa.update(t.task_tokens)
+            .where(t.task_tokens.c.token == token)
+            .values(taken=True, worker_name=worker)
+        )
+        self.store.after_commit(conn, lambda: self.runner.call_soon(lambda: self._started(token)))
+
+    def _started(self, token: str) -> None:
+        wake = self._starts.get(token)
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     def discard(self, token: str) -> None:
         self._waiters.pop(token, None)
+        self._starts.pop(token, None)
         asyncio.get_running_loop().run_in_executor(None, self.close_token, token)
 
     def close_token(self, token: str) -> None:
@@ -184,6 +245,15 @@ class DurableTokenBroker:
         assert parsed is not None
         status, output, error, cause = outcome
         row = _token_row(conn, token)
+        # The activity task goes; who took it stays on the token row (ActivityStarted).
+        task = conn.execute(
+            sa.select(t.activity_tasks.c.taken, t.activity_tasks.c.worker_name).where(
+                t.activity_tasks.c.token == token
+            )
+        ).first()
+        worker: dict[str, Any] = {}
+        if task is not None and task.taken:
+            worker = {"taken": True, "worker_name": task.worker_name}
         if row is None:
             conn.execute(
                 sa.insert(t.task_tokens).values(
@@ -195,6 +265,7 @@ class DurableTokenBroker:
                     error=error,
                     cause=cause,
                     created_us=now_us(),
+                    **worker,
                 )
             )
         elif row.status != WAITING:
@@ -203,12 +274,15 @@ class DurableTokenBroker:
             conn.execute(
                 sa.update(t.task_tokens)
                 .where(t.task_tokens.c.token == token)
-                .values(status=status, output=output, error=error, cause=cause)
+                .values(status=status, output=output, error=error, cause=cause, **worker)
             )
         conn.execute(sa.delete(t.activity_tasks).where(t.activity_tasks.c.token == token))
-        self.store.after_commit(
-            conn, lambda: self.runner.call_soon(lambda: self._wake(token, outcome))
-        )
+
+        def wake() -> None:
+            self._started(token)
+            self._wake(token, outcome)
+
+        self.store.after_commit(conn, lambda: self.runner.call_soon(wake))
         return True
 
     def heartbeat(self, conn: Connection, token: str) -> bool:

@@ -4,7 +4,8 @@ Mirrors awslambdaric (``bootstrap.py``, ``lambda_runtime_marshaller.py``): the h
 ``module.function`` (``dir/mod.fn`` imports ``dir.mod``); import and lookup failures are
 ``Runtime.ImportModuleError`` / ``Runtime.UserCodeSyntaxError`` / ``Runtime.HandlerNotFound`` /
 ``Runtime.MalformedHandlerName`` / ``Runtime.BuiltInModuleConflict``; a handler exception is
-``{errorMessage, errorType, requestId, stackTrace}`` with the runtime's own frames stripped; a
+``{errorMessage, errorType, requestId, stackTrace}`` with the runtime's own frames stripped and
+files under the code directory named ``/var/task/...`` as on Lambda; a
 ``bytes`` result goes out as is, anything else as JSON (``Runtime.MarshalError`` if it cannot).
 
 Deviation: ``decimal.Decimal`` results are written as JSON numbers through ``float``/``int``
@@ -81,14 +82,32 @@ def load_handler(handler: str) -> Callable[[Any, Any], Any]:
         ) from None
 
 
+# Lambda's code directory, as its frames name it: LAMBDA_TASK_ROOT is /var/task there.
+_AWS_TASK_ROOT = "/var/task"
+
+
+def _as_on_lambda(filename: str) -> str:
+    """A frame's file as Lambda shows it: under the function's code directory (which is
+    ``LAMBDA_TASK_ROOT`` here, a host path), the same relative path under ``/var/task``."""
+    root = os.environ.get("LAMBDA_TASK_ROOT", "").rstrip("/")
+    if root and filename.startswith(root + "/"):
+        return _AWS_TASK_ROOT + filename[len(root) :]
+    return filename
+
+
 def user_error(exc: BaseException, request_id: str = "") -> dict[str, Any]:
-    """The document for an exception raised by user code (the runtime's frames removed)."""
+    """The document for an exception raised by user code (the runtime's frames removed; files
+    under the code directory named as Lambda names them, ``/var/task/...``)."""
     frames = traceback.extract_tb(exc.__traceback__)
     for i, frame in enumerate(frames):
         if not frame.filename.startswith(_HERE):
             frames = traceback.StackSummary.from_list(frames[i:])
             break
-    stack = traceback.format_list(frames)
+    shown = [
+        traceback.FrameSummary(_as_on_lambda(f.filename), f.lineno, f.name, line=f.line)
+        for f in frames
+    ]
+    stack = traceback.format_list(shown)
     return error_document(str(exc), type(exc).__name__, stack, request_id)
 
 

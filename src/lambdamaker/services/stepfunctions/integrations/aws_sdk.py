@@ -6,8 +6,10 @@ platform's own providers in-process (request-response and ``.waitForTaskToken``)
   (``getObject`` -> ``GetObject``);
 - parameters are the operation's members in PascalCase, matched to botocore's names
   case-insensitively (see ``calls``);
-- the result is the operation's output with structure member names first-letter upper-cased, a streaming
-  payload as text (S3 GetObject's ``Body``), timestamps in ISO 8601;
+- the result is the operation's output with structure member names first-letter upper-cased,
+  a streaming payload as text (S3 GetObject's ``Body``), timestamps in ISO 8601, a map read
+  from a header prefix always present (S3's ``Metadata``, ``{}`` when empty, as the SDK v2
+  reads it);
 - a refused call fails with ``<Client>.<Modelled>Exception`` or ``<Client>.<Client>Exception``
   (``DynamoDb.ResourceNotFoundException``, ``S3.NoSuchKeyException``,
   ``DynamoDb.DynamoDbException``) and the SDK v2 cause text;
@@ -28,6 +30,7 @@ from lambdamaker.services.stepfunctions.integrations.calls import (
     CallFailed,
     NotProvided,
     call,
+    sdk_case,
     to_json,
 )
 from lambdamaker.services.stepfunctions.integrations.faults import (
@@ -101,6 +104,18 @@ def _with_default_checksum(service: str, action: str, params: Any) -> Any:
     return {**params, "ChecksumAlgorithm": "CRC32"}
 
 
+def _with_header_maps(answer: Any, shape: Any) -> Any:
+    """AWS's SDK v2 reads a map bound to a header prefix (S3's ``Metadata``, from
+    ``x-amz-meta-*``) from the response headers, so it is always there: ``{}`` when no header
+    has the prefix. Other unset members stay absent."""
+    if not isinstance(answer, dict) or shape is None:
+        return answer
+    for name, member in shape.members.items():
+        if member.type_name == "map" and member.serialization.get("location") == "headers":
+            answer.setdefault(sdk_case(name), {})
+    return answer
+
+
 def handler(platform: Platform) -> TaskHandler:
     """The one handler every ``aws-sdk:*`` resource resolves to (a prefix registration)."""
 
@@ -127,7 +142,10 @@ def handler(platform: Platform) -> TaskHandler:
             raise sdk_v2_error(failure, client) from None
         except NotProvided as missing:
             raise _not_provided(client, str(missing)) from None
-        answer = to_json(result.output, result.operation.output_shape, recase=True)
+        answer = _with_header_maps(
+            to_json(result.output, result.operation.output_shape, recase=True),
+            result.operation.output_shape,
+        )
         return check_result_size(answer, f"{service_name}:{action}")
 
     return handle

@@ -12,7 +12,8 @@ integration use two SDK generations:
 - ``aws-sdk:*`` integrations use SDK v2: ``<Service>.<ModelledException>`` with the v2 client
   name (``DynamoDb.ResourceNotFoundException``, ``S3.NoSuchKeyException``), or
   ``<Service>.<Service>Exception`` (``DynamoDb.DynamoDbException``); the cause is ``<message>
-  (Service: DynamoDb, Status Code: 400, Request ID: <id>)``.
+  (Service: DynamoDb, Status Code: 400, Request ID: <id>)``, followed by `` (SDK Attempt Count:
+  1)`` for the clients AWS's recordings show it on (``ATTEMPT_COUNT_CLIENTS``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,13 @@ def sdk_v1_error(failure: CallFailed, prefix: str, label: str, fallback: str) ->
     return StatesError(f"{prefix}.{name}", cause)
 
 
+# SDK v2 clients whose exception messages end with `` (SDK Attempt Count: <n>)``. The Java SDK
+# v2 appends the attempt count since its 2025 releases (aws-sdk-java-v2 PR 5834); AWS's
+# recordings show it on ``Sfn`` errors (recorded 2024) but not on ``DynamoDb`` ones (recorded
+# 2023), so which integration clients carry it is known per client only from recordings.
+ATTEMPT_COUNT_CLIENTS = frozenset({"Sfn"})
+
+
 def sdk_v2_error(failure: CallFailed, client: str) -> StatesError:
     """The Task error of an ``aws-sdk:*`` integration (SDK v2 naming)."""
     error = failure.error
@@ -64,6 +72,8 @@ def sdk_v2_error(failure: CallFailed, client: str) -> StatesError:
         f"{error.message} (Service: {client}, Status Code: {error.status}, "
         f"Request ID: {failure.request_id})"
     )
+    if client in ATTEMPT_COUNT_CLIENTS:
+        cause += " (SDK Attempt Count: 1)"  # one attempt: a refused call is not retried here
     return StatesError(f"{client}.{name}", cause)
 
 
@@ -73,11 +83,13 @@ MAX_RESULT_BYTES = 256 * 1024
 
 def check_result_size(result: Any, resource: str) -> Any:
     """``result``, or ``States.DataLimitExceeded`` naming ``resource`` as AWS does (``lambda``
-    for ``lambda:invoke``, the function ARN for a plain function resource)."""
+    for ``lambda:invoke``, the function ARN for a plain function resource). Unlike an oversized
+    state output this one is not terminal: a Catch ``States.ALL`` takes it on AWS."""
     if len(orjson.dumps(result)) > MAX_RESULT_BYTES:
         raise StatesError(
             "States.DataLimitExceeded",
             f"The state/task '{resource}' returned a result with a size exceeding the maximum "
             "number of bytes service limit.",
+            terminal=False,
         )
     return result

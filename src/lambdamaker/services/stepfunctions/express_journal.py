@@ -1,0 +1,55 @@
+"""The journal of an Express execution whose events nobody reads (logging OFF).
+
+An Express execution has no GetExecutionHistory; its events only matter when they are shipped to
+CloudWatch Logs. Without logging, building them is wasted work, so ``QuietJournal`` offers the
+interpreter ``mark``: a state's Entered/Exited event is numbered (ids and times as ``append``
+would give them) but never built, formatted or kept.
+
+Invariants:
+- ids are handed out exactly as ``MemoryJournal`` hands them out, so causes that name an event
+  id (``entered at the event id #N``) read the same with or without logging;
+- the history cap is the same: ``mark`` declines (None) when the next id would reach it, and
+  the interpreter then appends, which applies the cap as ``MemoryJournal`` does;
+- terminal events are still kept in ``events`` (the runtime reads the outcome from them); no
+  other event is kept;
+- nothing is ever replayed (``recorded`` is empty): Express executions are never resumed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdamaker.engines.workflows.history import HistoryEvent
+from lambdamaker.services.stepfunctions.journal import (
+    HISTORY_LIMIT,
+    TERMINAL,
+    ExecutionClosed,
+    MemoryJournal,
+)
+
+_NOTHING: list[HistoryEvent] = []
+
+
+class QuietJournal(MemoryJournal):
+    def mark(self, previous: int) -> tuple[int, float] | None:
+        """Number one event nobody reads: ``(id, epoch seconds)``; None when
+        it must be appended instead (closed, or the history cap is near)."""
+        numbering = self._numbering
+        event_id = numbering.next_id
+        if numbering.closed or event_id >= HISTORY_LIMIT:
+            return None
+        numbering.next_id = event_id + 1
+        return event_id, numbering.clock()
+
+    async def append(
+        self, event_type: str, details: dict[str, Any], *, previous: int, step: str
+    ) -> HistoryEvent:
+        event, full = self._numbering.make(event_type, details, previous, step)
+        if event.type in TERMINAL:
+            self._numbering.events.append(event)
+        if full:
+            raise ExecutionClosed("the execution history is full")
+        return event
+
+    def recorded(self, step: str) -> list[HistoryEvent]:
+        return _NOTHING
