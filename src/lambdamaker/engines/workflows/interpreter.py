@@ -17,6 +17,13 @@ A journal whose events nobody reads (an Express execution without logging) may o
 object); ids, times, the payload limit and the context object are exactly as with ``append``.
 ``mark`` answers None when the event must really be appended (the history cap), and the visit
 takes the ordinary path. A journal with ``mark`` never replays (``recorded`` is empty).
+
+On such a journal the walk also runs *planned* states (``quick``: JSONPath Pass states that
+read only their data) in ``quick.run_planned``, synchronously, without a ``Visit`` or a coroutine:
+same outputs, errors, event ids and payload limit; Parallel branches and Map iterations start
+eagerly (``concurrency.gather_eager``, ``map_quick``) and become tasks only if they suspend.
+A journal without ``mark`` (Standard, Express with logging) never takes these paths, so its
+events are exactly as before, in the same order.
 """
 
 from __future__ import annotations
@@ -29,9 +36,8 @@ from typing import Any
 
 import orjson
 
-from lambdamaker.engines.workflows import dataflow, paths, retries, variables
+from lambdamaker.engines.workflows import dataflow, paths, quick, retries, variables
 from lambdamaker.engines.workflows.errors import (
-    QUERY_EVALUATION_ERROR,
     RUNTIME,
     TIMEOUT,
     StatesError,
@@ -44,11 +50,14 @@ from lambdamaker.engines.workflows.execution import (
     ExecutionSpec,
     Outcome,
 )
+from lambdamaker.engines.workflows.quick import (
+    MAX_PAYLOAD,
+    Pending,
+    data_limit,
+    prefixed,
+)
 from lambdamaker.engines.workflows.steps import Step, Thread
 
-MAX_PAYLOAD = 256 * 1024
-_PREFIX_START = "An error occurred while executing the state"
-_PREFIXED = frozenset({RUNTIME, QUERY_EVALUATION_ERROR})
 EXECUTION_STEP = "$execution"
 
 
@@ -80,6 +89,22 @@ def iso_seconds(seconds: float) -> str:
     return text
 
 
+_last_start: tuple[int, str] = (-1, "")
+
+
+def iso_cached(moment: datetime) -> str:
+    """``iso(moment)``, the text of the last millisecond asked for reused (executions started
+    together share it); one tuple replaced whole, as in ``iso_seconds``."""
+    global _last_start
+    key = round(moment.timestamp() * 1_000_000) // 1000
+    cached = _last_start
+    if cached[0] == key:
+        return cached[1]
+    text = iso(moment)
+    _last_start = (key, text)
+    return text
+
+
 class Run:
     """One execution's shared parts: spec, services, the context object's fixed members."""
 
@@ -96,7 +121,7 @@ class Run:
             "Input": spec.input,
             "Name": spec.name,
             "RoleArn": spec.role_arn,
-            "StartTime": iso(spec.start_time),
+            "StartTime": iso_cached(spec.start_time),
             "RedriveCount": spec.redrive_count,
         }
         self.execution_context = execution
@@ -110,6 +135,16 @@ class Run:
         if delay > 0:
             await self.services.sleep(delay)
 
+    async def append_exited(self, pending: Pending, thread: Thread, prefix: str) -> None:
+        name, encoded, sequence = pending
+        event = await self.journal.append(
+            "PassStateExited",
+            {"name": name, "output": encoded.decode(), "outputDetails": {"truncated": False}},
+            previous=thread.last_id,
+            step=f"{prefix}{sequence}.{name}",
+        )
+        thread.last_id = event.id
+
     async def walk(
         self,
         machine: Mapping[str, Any],
@@ -118,12 +153,28 @@ class Run:
         prefix: str,
         scope: collections.ChainMap[str, Any],
         thread: Thread,
+        start: str | None = None,
+        sequence: int = 0,
     ) -> Any:
-        """Run one state machine (top level or nested) from StartAt to its end."""
+        """Run one state machine (top level or nested) from StartAt (or ``start``, the
+        ``sequence``-th visit of a walk begun by ``quick.run_planned``) to its end."""
         states = machine["States"]
-        name = machine["StartAt"]
-        sequence = 0
+        name = machine["StartAt"] if start is None else start
+        plans = None if self.mark is None else quick.plans_for(states, self.jsonata_default)
         while True:
+            if plans is not None and name in plans:
+                # A quiet journal: planned states run here, no Visit, no coroutine.
+                data, following, sequence, pending = quick.run_planned(
+                    self.mark, plans, name, data, thread, sequence
+                )
+                if pending is not None:
+                    await self.append_exited(pending, thread, prefix)
+                if following is None:
+                    return data
+                if following != name or pending is not None:
+                    name = following
+                    continue
+                # ``mark`` declined this state's entry: it takes the ordinary path.
             state = states[name]
             step = Step(self.journal, f"{prefix}{sequence}.{name}", thread)
             sequence += 1
@@ -131,11 +182,7 @@ class Run:
             try:
                 data, following = await HANDLERS[state["Type"]](visit)
             except StatesError as error:
-                if error.error in _PREFIXED and not error.cause.startswith(_PREFIX_START):
-                    error.cause = (
-                        f"{_PREFIX_START} '{name}' (entered at the event id "
-                        f"#{visit.entered_id}). {error.cause}"
-                    )
+                prefixed(error, name, visit.entered_id)
                 raise
             if following is None:
                 return data
@@ -197,6 +244,17 @@ class Visit:
         self.last_time = event.timestamp.timestamp()
         return event, replayed
 
+    async def note(self, event_type: str, details: dict[str, Any]) -> None:
+        """``emit`` for an event whose value the caller does not need (ParallelStateStarted,
+        MapStateSucceeded, ...): a journal with ``mark`` only numbers it."""
+        mark = self.run.mark
+        if mark is not None:
+            marked = mark(self.thread.last_id)
+            if marked is not None:
+                self.thread.last_id, self.last_time = marked
+                return
+        await self.emit(event_type, details)
+
     async def enter(self) -> None:
         mark = self.run.mark
         if mark is not None:
@@ -220,11 +278,7 @@ class Visit:
         on replay."""
         encoded = orjson.dumps(output)
         if len(encoded) > MAX_PAYLOAD:
-            raise StatesError(
-                "States.DataLimitExceeded",
-                f"The state/task '{self.name}' returned a result with a size exceeding the "
-                f"maximum number of bytes service limit.",
-            )
+            raise data_limit(self.name)
         mark = self.run.mark
         if mark is not None:
             marked = mark(self.thread.last_id)
@@ -331,9 +385,15 @@ HANDLERS: dict[str, Handler] = {}
 
 async def run_execution(spec: ExecutionSpec, services: ExecutionServices) -> Outcome:
     """Walk ``spec``'s definition to its end; every event but ExecutionStarted is appended."""
-    from lambdamaker.engines.workflows import states_flow, states_map, states_parallel, states_task
+    if "Map" not in HANDLERS:
+        from lambdamaker.engines.workflows import (
+            states_flow,
+            states_map,
+            states_parallel,
+            states_task,
+        )
 
-    del states_flow, states_map, states_parallel, states_task  # they fill HANDLERS
+        del states_flow, states_map, states_parallel, states_task  # they fill HANDLERS
     run = Run(spec, services)
     thread = Thread(1)
     definition = spec.definition
@@ -358,8 +418,9 @@ async def run_execution(spec: ExecutionSpec, services: ExecutionServices) -> Out
     except TimeoutError:
         await final.emit("ExecutionTimedOut", {"error": TIMEOUT, "cause": ""})
         return Outcome(TIMED_OUT, error=TIMEOUT)
-    text = dumps(output)
-    if len(text.encode()) > MAX_PAYLOAD:
+    encoded = orjson.dumps(output)
+    text = encoded.decode()
+    if len(encoded) > MAX_PAYLOAD:
         cause = "The state machine's output exceeds the maximum number of bytes service limit."
         await final.emit("ExecutionFailed", {"error": "States.DataLimitExceeded", "cause": cause})
         return Outcome(FAILED, error="States.DataLimitExceeded", cause=cause)

@@ -284,6 +284,25 @@ def apply_result_path(state_input: Any, result: Any, result_path: str | None) ->
     return _write(state_input, steps, 0, result, result_path, state_input)
 
 
+def write_steps(state_input: Any, steps: tuple[str | int, ...], result: Any, path: str) -> Any:
+    """``apply_result_path`` with the path's (non-empty) steps already compiled."""
+    return _write(state_input, steps, 0, result, path, state_input)
+
+
+def reference_steps(path: str) -> tuple[str | int, ...]:
+    """The steps of a reference path; ValueError if it is not one."""
+    return _reference_steps(path)
+
+
+def compiled(path: str) -> tuple[str, str, Callable[[Any], Any]]:
+    """``(root kind, variable name, reader)`` of a path; ValueError / TypeError if bad. The
+    reader returns ``MISSING`` when nothing matches."""
+    return _compile(path)
+
+
+MISSING = _MISSING
+
+
 def _write(
     node: Any, steps: tuple[str | int, ...], i: int, result: Any, path: str, whole: Any
 ) -> Any:

@@ -32,13 +32,14 @@ from lambdamaker.engines.workflows import (
     dataflow,
     jsonata_eval,
     map_items,
+    map_quick,
     map_results,
     map_runs,
     paths,
     templates,
     variables,
 )
-from lambdamaker.engines.workflows.concurrency import gather_or_fail
+from lambdamaker.engines.workflows.concurrency import gather_eager, gather_or_fail
 from lambdamaker.engines.workflows.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     QUERY_EVALUATION_ERROR,
@@ -203,7 +204,7 @@ async def visit_map(visit: Visit) -> tuple[Any, str | None]:
         if tolerated_percentage is not None and not 0 <= tolerated_percentage <= 100:
             raise StatesError(RUNTIME, "ToleratedFailurePercentage must be between 0 and 100.")
         # With an ItemReader the items are read inside the run, after MapStateStarted.
-        await visit.emit("MapStateStarted", {"length": 0 if items is None else len(items)})
+        await visit.note("MapStateStarted", {"length": 0 if items is None else len(items)})
         started = visit.thread.last_id
         map_run = None
         if distributed:
@@ -218,22 +219,37 @@ async def visit_map(visit: Visit) -> tuple[Any, str | None]:
                     _iteration_input(visit, effective, i, item) for i, item in enumerate(items)
                 ]
                 units = map_items.batch(visit, effective, inputs)
-            children = [map_runs.Child(index, unit) for index, unit in enumerate(units)]
-            if map_run is not None:
-                map_run.children = children
-            results = await _iterate(
-                visit,
-                processor,
-                effective,
-                number,
-                started,
-                children,
-                map_run,
-                limit=limit,
-                count=tolerated_count,
-                percentage=tolerated_percentage,
-                prepared=batched,
-            )
+            if run.mark is not None and map_run is None and not limit:
+                # Inline, nobody reads the events, no limit: iterations run synchronously as
+                # far as they can, with no child records (only a Map Run's ResultWriter reads
+                # them).
+                results = await map_quick.iterate_quiet(
+                    visit,
+                    processor,
+                    effective,
+                    number,
+                    started,
+                    units,
+                    prepared=batched,
+                    input_of=_iteration_input,
+                )
+            else:
+                children = [map_runs.Child(index, unit) for index, unit in enumerate(units)]
+                if map_run is not None:
+                    map_run.children = children
+                results = await _iterate(
+                    visit,
+                    processor,
+                    effective,
+                    number,
+                    started,
+                    children,
+                    map_run,
+                    limit=limit,
+                    count=tolerated_count,
+                    percentage=tolerated_percentage,
+                    prepared=batched,
+                )
             if map_run is not None and "ResultWriter" in state:
                 results = await map_results.write(visit, effective, map_run)
         except StatesError as error:
@@ -243,13 +259,13 @@ async def visit_map(visit: Visit) -> tuple[Any, str | None]:
                 details = {"error": error.error, "cause": error.cause}
                 await visit.emit("MapRunFailed", {k: v for k, v in details.items() if v})
                 await map_run.finish("FAILED", now=run.services.clock(), error=error)
-            await visit.emit("MapStateFailed", {})
+            await visit.note("MapStateFailed", {})
             raise
         if map_run is not None:
             await visit.emit("MapRunSucceeded", {})
             written = len(children) if "Resource" in state.get("ResultWriter", {}) else 0
             await map_run.finish("SUCCEEDED", now=run.services.clock(), written=written)
-        await visit.emit("MapStateSucceeded", {})
+        await visit.note("MapStateSucceeded", {})
         return results
 
     return await visit.guarded(attempt, in_task=False)
@@ -285,13 +301,20 @@ async def _iterate(
                 return await one(child)
         return await one(child)
 
+    mark = run.mark
+
     async def one(child: map_runs.Child) -> Any:
         nonlocal failures
         index = child.index
         prefix = f"{visit.step.key}/{number}.{index}/"
         thread = Thread(started)
         marker = Step(run.journal, prefix + "$iteration", thread)
-        await marker.note("MapIterationStarted", {"name": visit.name, "index": index})
+        marked = None if mark is None else mark(started)
+        if marked is None:
+            await marker.note("MapIterationStarted", {"name": visit.name, "index": index})
+        else:
+            # A quiet journal: the marker is only numbered (what ``note`` would do).
+            thread.last_id = marked[0]
         child.status, child.start = map_runs.RUNNING, clock()
         iteration_input = child.input
         try:
@@ -327,6 +350,9 @@ async def _iterate(
             await map_run.progress()
         return result
 
+    if mark is not None:
+        # Nobody reads the events: iterations that never suspend need no task.
+        return await gather_eager([iterate(child) for child in children])
     return await gather_or_fail([iterate(child) for child in children])
 
 

@@ -4,14 +4,19 @@ Each branch walks with its own event thread, variable scope (reads see the outer
 assignments stay inside) and step prefix ``<parallel step>/<attempt>.<branch>/``. The first
 branch to fail cancels the others; the Parallel state fails with that branch's error, which its
 own Retry (re-running every branch) and Catch then see.
+
+On a quiet journal (one with ``mark``) a branch's planned states (``quick``) run synchronously
+when the branch starts, and only a branch that suspends becomes a task (``gather_eager``);
+branches still start in order, each to its first suspension, as tasks would run them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
-from lambdamaker.engines.workflows import variables
-from lambdamaker.engines.workflows.concurrency import gather_or_fail
+from lambdamaker.engines.workflows import quick, variables
+from lambdamaker.engines.workflows.concurrency import Settled, gather_eager, gather_or_fail
 from lambdamaker.engines.workflows.errors import StatesError
 from lambdamaker.engines.workflows.interpreter import HANDLERS, Visit
 from lambdamaker.engines.workflows.steps import Thread
@@ -24,27 +29,85 @@ async def visit_parallel(visit: Visit) -> tuple[Any, str | None]:
 
     async def attempt(number: int) -> Any:
         payload = visit.input_for_work()
-        await visit.emit("ParallelStateStarted", {})
+        await visit.note("ParallelStateStarted", {})
         started = visit.thread.last_id
-        walks = [
-            run.walk(
-                branch,
-                payload,
-                prefix=f"{visit.step.key}/{number}.{index}/",
-                scope=variables.branch_scope(visit.scope),
-                thread=Thread(started),
-            )
-            for index, branch in enumerate(branches)
-        ]
         try:
-            results = await gather_or_fail(walks)
+            if run.mark is None:
+                walks = [
+                    run.walk(
+                        branch,
+                        payload,
+                        prefix=f"{visit.step.key}/{number}.{index}/",
+                        scope=variables.branch_scope(visit.scope),
+                        thread=Thread(started),
+                    )
+                    for index, branch in enumerate(branches)
+                ]
+                results = await gather_or_fail(walks)
+            else:
+                # A quiet journal: branches run synchronously as far as they can; one that
+                # suspends becomes a task.
+                results = await gather_eager(
+                    _begin(visit, number, index, branch, payload, started)
+                    for index, branch in enumerate(branches)
+                )
         except StatesError:
-            await visit.emit("ParallelStateFailed", {})
+            await visit.note("ParallelStateFailed", {})
             raise
-        await visit.emit("ParallelStateSucceeded", {})
+        await visit.note("ParallelStateSucceeded", {})
         return results
 
     return await visit.guarded(attempt, in_task=False)
+
+
+def _begin(
+    visit: Visit, number: int, index: int, branch: dict[str, Any], payload: Any, started: int
+) -> Settled | Coroutine[Any, Any, Any]:
+    """One branch on a quiet journal: its planned states run here; the rest (if any) is a
+    coroutine going on from where they stopped."""
+    run = visit.run
+    prefix = f"{visit.step.key}/{number}.{index}/"
+    thread = Thread(started)
+    plans = quick.plans_for(branch["States"], run.jsonata_default)
+    start = branch["StartAt"]
+    sequence = 0
+    data = payload
+    if start in plans:
+        try:
+            data, start, sequence, pending = quick.run_planned(
+                run.mark, plans, start, payload, thread, 0
+            )
+        except Exception as error:  # what the branch's coroutine would have raised
+            return Settled(None, error)
+        if start is None and pending is None:
+            return Settled(data, None)
+        return _rest(visit, branch, data, prefix, thread, start, sequence, pending)
+    return _rest(visit, branch, data, prefix, thread, start, sequence, None)
+
+
+async def _rest(
+    visit: Visit,
+    branch: dict[str, Any],
+    data: Any,
+    prefix: str,
+    thread: Thread,
+    start: str | None,
+    sequence: int,
+    pending: quick.Pending | None,
+) -> Any:
+    if pending is not None:
+        await visit.run.append_exited(pending, thread, prefix)
+    if start is None:
+        return data
+    return await visit.run.walk(
+        branch,
+        data,
+        prefix=prefix,
+        scope=variables.branch_scope(visit.scope),
+        thread=thread,
+        start=start,
+        sequence=sequence,
+    )
 
 
 HANDLERS["Parallel"] = visit_parallel
