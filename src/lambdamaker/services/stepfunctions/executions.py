@@ -172,8 +172,9 @@ class ExecutionOperations(ExecutionReads):
             store.after_commit(conn, lambda: runtime.launch_standard(arn))
             return {"executionArn": arn, "startDate": from_us(start)}
 
-        # Concurrent starts share one transaction (one fsync acknowledges them all).
-        return runtime.committer.run(work)
+        # Concurrent starts share a transaction (one fsync acknowledges them all) with the
+        # running executions' events: one writer, so they never wait for each other's lock.
+        return runtime.runner.write(work)
 
     def _express_run(
         self,

@@ -61,6 +61,7 @@ from lambdamaker.services.stepfunctions.journal import (
 from lambdamaker.services.stepfunctions.map_run_store import StoredMapRuns
 from lambdamaker.services.stepfunctions.notifier import Notifier
 from lambdamaker.services.stepfunctions.runner import Runner
+from lambdamaker.services.stepfunctions.standard_loads import ExecutionLoads, load_many
 from lambdamaker.services.stepfunctions.tokens import DurableTokenBroker, now_us
 from lambdamaker.store.group_commit import GroupCommitter
 
@@ -144,6 +145,7 @@ class ExecutionRuntime:
         self.committer = GroupCommitter(platform.store)
         self.tokens = DurableTokenBroker(platform.store, self.runner)
         self.map_runs = StoredMapRuns(platform.store)
+        self.loads = ExecutionLoads(platform.store, load_many)
         self.express_ledger = ExpressLedger(platform.store)
         self._item_stores: dict[tuple[str, str], S3ItemStore] = {}
         self.activity_queue = Notifier()
@@ -298,7 +300,7 @@ class ExecutionRuntime:
             state_machine_arn=row.state_machine_arn,
             state_machine_name=row.state_machine_name,
             name=row.name,
-            definition=json.loads(row.definition),
+            definition=parsed_definition(row.definition),
             input=json.loads(row.input),
             start_time=datetime.fromtimestamp(row.start_us / 1_000_000, UTC),
             role_arn=row.role_arn,
@@ -315,8 +317,7 @@ class ExecutionRuntime:
         self.runner.submit(arn, lambda: self._run_standard(arn))
 
     async def _run_standard(self, arn: str) -> None:
-        loop = asyncio.get_running_loop()
-        row, events = await loop.run_in_executor(None, self._load, arn)
+        row, events = await self.loads.load(arn)
         if row is None or row.status != RUNNING:
             return
         spec = self.spec_of_row(row)

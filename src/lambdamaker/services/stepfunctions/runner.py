@@ -9,6 +9,7 @@ Invariants:
 - every running execution is one task in ``tasks`` under its ARN, removed when it ends;
   ``cancel(arn)`` cancels it (StopExecution, after committing ExecutionAborted);
 - the durable journals of all executions share ``writer``, so their appends group-commit;
+  ``write(work)`` puts other writes of Standard executions (their starts) in the same groups;
 - ``close()`` cancels every task and joins the thread: an execution interrupted there is still
   RUNNING in the store and resumes at the next start (recovery), exactly like after a crash.
 """
@@ -21,6 +22,8 @@ import logging
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
+
+from sqlalchemy.engine import Connection
 
 from lambdamaker.services.stepfunctions.journal import JournalWriter
 from lambdamaker.store import Store
@@ -118,6 +121,17 @@ class Runner:
             return fn()
 
         return asyncio.run_coroutine_threadsafe(wrapper(), loop).result()
+
+    def write(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work(conn)`` in the journal writer's next group transaction and return its
+        result once committed (blocking; from any thread). On the runner's own thread (which
+        must not wait for itself) it gets a transaction of its own."""
+        loop = self.loop
+        if loop is None or threading.current_thread() is self._thread:
+            with self.store.begin() as conn:
+                return work(conn)
+        result: T = self.writer.submit_work(loop, work).result()
+        return result
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         loop = self.loop
