@@ -21,14 +21,13 @@ from lambdamaker.services.stepfunctions.common import (
     activity_arn,
     activity_not_found,
     check_name,
-    decode_token,
     dumps,
-    encode_token,
+    name_after,
     once_more_on_conflict,
     owned,
+    page,
     page_size,
     parse_arn,
-    sfn_error,
 )
 from lambdamaker.services.stepfunctions.machines import timestamp
 from lambdamaker.services.stepfunctions.tags import delete_tags, write_tags
@@ -91,9 +90,7 @@ class ActivityOperations(Provider):
 
     def list_activities(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = page_size(params)
-        after = decode_token(params)
-        if after is not None and not isinstance(after, str):
-            raise sfn_error("InvalidToken", "Invalid Token: 'Invalid token'")
+        after = name_after(params)
         a = t.activities
         query = (
             sa.select(a.c.arn, a.c.name, a.c.created_at)
@@ -105,12 +102,14 @@ class ActivityOperations(Provider):
             query = query.where(a.c.name > after)
         with self.platform.store.read() as conn:
             rows = conn.execute(query).all()
-        out: dict[str, Any] = {
-            "activities": [
-                {"activityArn": r.arn, "name": r.name, "creationDate": timestamp(r.created_at)}
-                for r in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            out["nextToken"] = encode_token(rows[limit - 1].name)
-        return out
+        return page(
+            rows,
+            limit,
+            "activities",
+            lambda r: {
+                "activityArn": r.arn,
+                "name": r.name,
+                "creationDate": timestamp(r.created_at),
+            },
+            lambda r: r.name,
+        )

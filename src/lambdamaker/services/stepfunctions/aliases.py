@@ -24,11 +24,11 @@ from lambdamaker.services.base import Provider, RequestContext
 from lambdamaker.services.stepfunctions import tables as t
 from lambdamaker.services.stepfunctions.common import (
     conflict,
-    decode_token,
     dumps,
-    encode_token,
+    name_after,
     once_more_on_conflict,
     owned,
+    page,
     page_size,
     parse_arn,
     resource_not_found,
@@ -226,9 +226,7 @@ class AliasOperations(Provider):
         if parsed.alias is not None:
             raise sfn_error("InvalidArn", f"Invalid Arn: '{arn}'")
         limit = page_size(params)
-        after = decode_token(params)
-        if after is not None and not isinstance(after, str):
-            raise sfn_error("InvalidToken", "Invalid Token: 'Invalid token'")
+        after = name_after(params)
         with self.platform.store.read() as conn:
             if not owned(ctx, parsed) or machine_row(conn, parsed.base) is None:
                 raise state_machine_not_found(arn)
@@ -250,12 +248,10 @@ class AliasOperations(Provider):
                 if parsed.version is None
                 or any(r["stateMachineVersionArn"] == arn for r in json.loads(row.routing))
             ]
-        out: dict[str, Any] = {
-            "stateMachineAliases": [
-                {"stateMachineAliasArn": r.arn, "creationDate": timestamp(r.created_at)}
-                for r in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            out["nextToken"] = encode_token(rows[limit - 1].name)
-        return out
+        return page(
+            rows,
+            limit,
+            "stateMachineAliases",
+            lambda r: {"stateMachineAliasArn": r.arn, "creationDate": timestamp(r.created_at)},
+            lambda r: r.name,
+        )

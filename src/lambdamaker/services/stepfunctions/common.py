@@ -17,17 +17,16 @@ Invariants:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from lambdamaker.errors import ServiceError
+from lambdamaker.services import tokens
 from lambdamaker.services.base import RequestContext
 
 DEFAULT_PAGE = 100
@@ -147,7 +146,7 @@ def page_size(params: dict[str, Any]) -> int:
 
 
 def encode_token(key: Any) -> str:
-    return "lm1." + base64.urlsafe_b64encode(json.dumps(key).encode()).decode()
+    return tokens.encode_token(key)
 
 
 def decode_token(params: dict[str, Any]) -> Any:
@@ -155,12 +154,33 @@ def decode_token(params: dict[str, Any]) -> Any:
     token = params.get("nextToken")
     if token is None:
         return None
-    try:
-        if not token.startswith("lm1."):
-            raise ValueError(token)
-        return json.loads(base64.urlsafe_b64decode(token[4:].encode()))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise sfn_error("InvalidToken", f"Invalid Token: '{token}'") from None
+    fields = tokens.decode_token(token, 1)
+    if fields is None:
+        raise sfn_error("InvalidToken", f"Invalid Token: '{token}'")
+    return fields[0]
+
+
+def name_after(params: dict[str, Any]) -> str | None:
+    """The name a name-ordered list (state machines, activities, aliases) resumes after."""
+    after = decode_token(params)
+    if after is not None and not isinstance(after, str):
+        raise sfn_error("InvalidToken", "Invalid Token: 'Invalid token'")
+    return after
+
+
+def page(
+    rows: Sequence[Any],
+    limit: int,
+    member: str,
+    render: Callable[[Any], dict[str, Any]],
+    position: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """A list answer from ``rows`` read with ``limit + 1``: the first ``limit`` rendered under
+    ``member``, and a ``nextToken`` at the last one shown when there is more."""
+    out: dict[str, Any] = {member: [render(row) for row in rows[:limit]]}
+    if len(rows) > limit:
+        out["nextToken"] = encode_token(position(rows[limit - 1]))
+    return out
 
 
 def once_more_on_conflict(attempt: Callable[[], T]) -> T:

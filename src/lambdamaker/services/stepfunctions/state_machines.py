@@ -29,11 +29,11 @@ from lambdamaker.services.stepfunctions.aliases import AliasOperations
 from lambdamaker.services.stepfunctions.common import (
     check_name,
     check_role_arn,
-    decode_token,
     dumps,
-    encode_token,
+    name_after,
     once_more_on_conflict,
     owned,
+    page,
     page_size,
     parse_arn,
     sfn_error,
@@ -293,9 +293,7 @@ class StateMachineOperations(VersionOperations, AliasOperations, TagOperations):
 
     def list_state_machines(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         limit = page_size(params)
-        after = decode_token(params)
-        if after is not None and not isinstance(after, str):
-            raise sfn_error("InvalidToken", "Invalid Token: 'Invalid token'")
+        after = name_after(params)
         sm = t.state_machines
         query = (
             sa.select(sm.c.arn, sm.c.name, sm.c.type, sm.c.created_at)
@@ -307,20 +305,18 @@ class StateMachineOperations(VersionOperations, AliasOperations, TagOperations):
             query = query.where(sm.c.name > after)
         with self.platform.store.read() as conn:
             rows = conn.execute(query).all()
-        out: dict[str, Any] = {
-            "stateMachines": [
-                {
-                    "stateMachineArn": r.arn,
-                    "name": r.name,
-                    "type": r.type,
-                    "creationDate": timestamp(r.created_at),
-                }
-                for r in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            out["nextToken"] = encode_token(rows[limit - 1].name)
-        return out
+        return page(
+            rows,
+            limit,
+            "stateMachines",
+            lambda r: {
+                "stateMachineArn": r.arn,
+                "name": r.name,
+                "type": r.type,
+                "creationDate": timestamp(r.created_at),
+            },
+            lambda r: r.name,
+        )
 
     def validate_state_machine_definition(
         self, ctx: RequestContext, params: dict[str, Any]

@@ -24,9 +24,9 @@ from lambdamaker.services.stepfunctions import tables as t
 from lambdamaker.services.stepfunctions.common import (
     conflict,
     decode_token,
-    encode_token,
     once_more_on_conflict,
     owned,
+    page,
     page_size,
     parse_arn,
     sfn_error,
@@ -153,15 +153,13 @@ class VersionOperations(Provider):
                     raise sfn_error("InvalidToken", "Invalid Token: 'Invalid token'")
                 query = query.where(t.versions.c.version < before)
             rows = conn.execute(query).all()
-        out: dict[str, Any] = {
-            "stateMachineVersions": [
-                {"stateMachineVersionArn": r.arn, "creationDate": timestamp(r.created_at)}
-                for r in rows[:limit]
-            ]
-        }
-        if len(rows) > limit:
-            out["nextToken"] = encode_token(rows[limit - 1].version)
-        return out
+        return page(
+            rows,
+            limit,
+            "stateMachineVersions",
+            lambda r: {"stateMachineVersionArn": r.arn, "creationDate": timestamp(r.created_at)},
+            lambda r: r.version,
+        )
 
     def delete_state_machine_version(
         self, ctx: RequestContext, params: dict[str, Any]
