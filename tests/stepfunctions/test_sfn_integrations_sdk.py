@@ -3,7 +3,6 @@ ItemReader uses, and how resources resolve in the registry."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 
 import pytest
@@ -17,7 +16,6 @@ from sfn_integration_support import (
 
 from lambdamaker.engines.workflows.errors import StatesError
 from lambdamaker.platform import Platform
-from lambdamaker.services.stepfunctions.integrations import list_s3_objects, read_s3_object
 from lambdamaker.services.stepfunctions.integrations.calls import (
     operation_model,
     to_json,
@@ -127,23 +125,6 @@ def test_sdk_integrations_have_no_sync_pattern(platform: Platform) -> None:  # n
     with pytest.raises(StatesError) as caught:
         run_task(registry_of(platform), SDK + "s3:listBuckets.sync", {})
     assert caught.value.error == "States.Runtime"
-
-
-def test_item_reader_reads_an_object_and_lists_a_prefix(
-    platform: Platform,  # noqa: F811
-    bucket: str,
-) -> None:
-    for key in ("data/b.json", "data/a.json", "other.json"):
-        call(platform, "s3", "PutObject", Bucket=bucket, Key=key, Body=b"[1, 2]")
-    assert asyncio.run(read_s3_object(platform, bucket, "data/a.json")) == b"[1, 2]"
-    listed = asyncio.run(list_s3_objects(platform, bucket, "data/"))
-    assert [item["Key"] for item in listed] == ["data/a.json", "data/b.json"]
-    assert set(listed[0]) == {"Etag", "Key", "LastModified", "Size", "StorageClass"}
-    assert listed[0]["Size"] == 6
-    assert isinstance(listed[0]["LastModified"], int)
-    with pytest.raises(StatesError) as caught:
-        asyncio.run(read_s3_object(platform, bucket, "data/none.json"))
-    assert caught.value.error == "S3.NoSuchKeyException"
 
 
 def test_resources_resolve_to_their_integrations(platform: Platform) -> None:  # noqa: F811

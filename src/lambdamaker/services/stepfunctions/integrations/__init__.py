@@ -16,7 +16,6 @@ Modules (one per integration family):
 - ``sqs``, ``sns``, ``dynamodb``, ``events``  the optimized integrations of those services.
 - ``states``         nested executions: ``states:startExecution`` (``.sync``, ``.sync:2``).
 - ``aws_sdk``        ``aws-sdk:<service>:<action>`` routed to this platform's providers.
-- ``s3``             S3 reads for Map's ItemReader.
 - ``mocking``        ``MockConfigFile.json`` (Step Functions Local / LocalStack).
 
 A new family (SageMaker's ``createTrainingJob.sync``...) is one module with a
@@ -57,7 +56,6 @@ from lambdamaker.services.stepfunctions.integrations.mocking import (
     mocked,
     split_test_case,
 )
-from lambdamaker.services.stepfunctions.integrations.s3 import list_s3_objects, read_s3_object
 
 if TYPE_CHECKING:
     from lambdamaker.platform import Platform
@@ -113,9 +111,7 @@ __all__ = [
     "MockConfigError",
     "MockTestCase",
     "build_registry",
-    "list_s3_objects",
     "load_mock_test_case",
     "mocked",
-    "read_s3_object",
     "split_test_case",
 ]
