@@ -239,10 +239,12 @@ def run_parts(
     *,
     bench: Callable[[Any], Any] = Bench,
     local_parts: dict[str, LocalPart] | None = None,
+    server_args: dict[str, list[str]] | None = None,
 ) -> None:
     """A benchmark's ``main``: ``--only`` picks parts; local parts run in this process, each
-    server part against a fresh server (``part(bench, root, quick, rows, metrics)``); then the
-    table, the JSON file, and whether each ``goal_*`` ratio is met."""
+    server part against a fresh server (``part(bench, root, quick, rows, metrics)``, started
+    with ``server_args[part]`` if given); then the table, the JSON file, and whether each
+    ``goal_*`` ratio is met."""
     from lambdamaker.testing import ServerProcess
 
     local_parts = local_parts or {}
@@ -261,7 +263,8 @@ def run_parts(
         for part_name, part in server_parts.items():
             if part_name not in only:
                 continue
-            with ServerProcess(root / f"data-{part_name}") as server:
+            extra = (server_args or {}).get(part_name)
+            with ServerProcess(root / f"data-{part_name}", extra_args=extra) as server:
                 part(bench(server), root, args.quick, rows, metrics)
     report(name, rows, metrics, args.json)
     for key, value in metrics.items():

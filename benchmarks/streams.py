@@ -13,10 +13,13 @@ All in one run on one machine, through public APIs only, the store at its defaul
     CreateEventSourceMapping until the last item is in the table (4 shards, TRIM_HORIZON). The
     function writes each batch with BatchWriteItem (25 items per call) through boto3 inside the
     function. The peer is the same function invoked directly (sync Invoke with batches of 100
-    records, one caller per shard): the pipeline's cost without the poller.
+    records, one caller per shard): the pipeline's cost without the poller. Both on a server
+    with one data-plane worker (``--workers 2``), which serves half the BatchWriteItem calls.
 (c) DynamoDB single-item operations on a table with a hash and a range key: PutItem, GetItem
     and Query (one partition of 10 items), pre-signed on 16 connections, in ops/s; boto3 on one
-    thread beside them. The peer is raw SQLite: an upsert + COMMIT per write, a SELECT by
+    thread beside them. Measured on a server with one data-plane worker (``--workers 2``: two
+    processes serve the port, one per core), and (part ``dynamodb1``) on the single-process
+    server, its peer. The other peer is raw SQLite: an upsert + COMMIT per write, a SELECT by
     primary key per read.
 (d) HTTP API: GET through an AWS_PROXY integration (payload 2.0) to a no-op function, on 16
     connections, in requests/s. The peer is the same function through Lambda's own Invoke API
@@ -44,6 +47,8 @@ from benchmarks._common import Bench as BenchBase
 from benchmarks._common import replay_load, run_parts, sign_request, time_calls
 
 CONNECTIONS = 16
+WORKERS = 2
+"""Processes serving the port in the DynamoDB and ESM parts (``--workers``): one per core."""
 SHARDS = 4
 DATA = b"x" * 100
 
@@ -303,6 +308,27 @@ def sqlite_item_floor(root: Path, n: int) -> tuple[float, float]:
 
 
 def dynamodb_part(bench: Bench, root: Path, quick: bool, rows: Rows, metrics: Metrics) -> None:
+    dynamodb_cases(bench, root, quick, rows, metrics, label=f"{WORKERS} processes", suffix="")
+    writes, reads = sqlite_item_floor(root, 500 if quick else 3000)
+    rows.append(("peer: SQLite upsert + COMMIT (ops/s)", rate_row(writes)))
+    rows.append(("peer: SQLite SELECT by key (ops/s)", rate_row(reads)))
+    metrics["peer_sqlite_upsert_per_s"] = writes
+    metrics["peer_sqlite_select_per_s"] = reads
+    metrics["dynamodb_putitem_vs_sqlite_floor"] = metrics["dynamodb_putitem_per_s"] / writes
+    slowest = min(metrics[f"dynamodb_{op}_per_s"] for op in ("putitem", "getitem", "query"))
+    metrics["goal_dynamodb_ratio"] = slowest / 5_000
+
+
+def dynamodb_single_part(
+    bench: Bench, root: Path, quick: bool, rows: Rows, metrics: Metrics
+) -> None:
+    """The peer of ``dynamodb_part``: the same cases on the single-process server."""
+    dynamodb_cases(bench, root, quick, rows, metrics, label="1 process", suffix="_1proc")
+
+
+def dynamodb_cases(
+    bench: Bench, root: Path, quick: bool, rows: Rows, metrics: Metrics, label: str, suffix: str
+) -> None:
     ddb = bench.server.client("dynamodb")
     make_table(ddb, "items")
     for i in range(10):
@@ -323,23 +349,14 @@ def dynamodb_part(bench: Bench, root: Path, quick: bool, rows: Rows, metrics: Me
         ("GetItem", {"TableName": "items", "Key": key}, lambda: ddb.get_item(TableName="items", Key=key)),
         ("Query", query, lambda: ddb.query(**query)),
     )  # fmt: skip
-    slowest = float("inf")
     for op, params, boto_call in cases:
         request = bench.json_request("dynamodb", f"DynamoDB_20120810.{op}", "1.0", params)
         r = bench.load(request, n)
-        rows.append((f"dynamodb: {op}, raw x{CONNECTIONS} (ops/s)", r))
-        metrics[f"dynamodb_{op.lower()}_per_s"] = r["rps"]
-        slowest = min(slowest, r["rps"])
+        rows.append((f"dynamodb: {op}, raw x{CONNECTIONS}, {label} (ops/s)", r))
+        metrics[f"dynamodb_{op.lower()}{suffix}_per_s"] = r["rps"]
         r = time_calls(boto_call, n // 8)
-        rows.append((f"dynamodb: {op}, boto3 1 thread (ops/s)", r))
-        metrics[f"dynamodb_{op.lower()}_boto3_per_s"] = r["rps"]
-    writes, reads = sqlite_item_floor(root, 500 if quick else 3000)
-    rows.append(("peer: SQLite upsert + COMMIT (ops/s)", rate_row(writes)))
-    rows.append(("peer: SQLite SELECT by key (ops/s)", rate_row(reads)))
-    metrics["peer_sqlite_upsert_per_s"] = writes
-    metrics["peer_sqlite_select_per_s"] = reads
-    metrics["dynamodb_putitem_vs_sqlite_floor"] = metrics["dynamodb_putitem_per_s"] / writes
-    metrics["goal_dynamodb_ratio"] = slowest / 5_000
+        rows.append((f"dynamodb: {op}, boto3 1 thread, {label} (ops/s)", r))
+        metrics[f"dynamodb_{op.lower()}{suffix}_boto3_per_s"] = r["rps"]
 
 
 # -- (d) HTTP API -------------------------------------------------------------------------------
@@ -383,9 +400,11 @@ def main() -> None:
             "kinesis": kinesis_part,
             "esm": esm_part,
             "dynamodb": dynamodb_part,
+            "dynamodb1": dynamodb_single_part,
             "httpapi": httpapi_part,
         },
         bench=Bench,
+        server_args={"dynamodb": ["--workers", str(WORKERS)], "esm": ["--workers", str(WORKERS)]},
     )
 
 

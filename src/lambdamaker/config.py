@@ -49,6 +49,11 @@ class PlatformConfig:
     """Concurrent executions of all functions together (Lambda's account limit). The server's
     ``--account-concurrency`` (or ``LAMBDAMAKER_ACCOUNT_CONCURRENCY``) sets it."""
 
+    workers: int = 1
+    """Processes serving the HTTP port. 1 is the primary alone; N adds N-1 data-plane workers
+    (``lambdamaker.workers``) that share the port and serve the store-backed data plane
+    (DynamoDB) on other cores, passing every other request to the primary."""
+
     keepalive: str = "fixed"
     """Keep-alive policy of idle execution environments: ``fixed`` (10 minutes) or ``hybrid``
     (the hybrid histogram policy of Shahrad et al., ATC'20)."""
@@ -72,6 +77,8 @@ class PlatformConfig:
         object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
         if self.keepalive not in ("fixed", "hybrid"):
             raise ConfigError(f"keepalive must be 'fixed' or 'hybrid', not {self.keepalive!r}")
+        if not 1 <= self.workers <= 64:
+            raise ConfigError("workers must be between 1 and 64")
         if self.account_concurrency < 1:
             raise ConfigError("account concurrency must be at least 1")
         if not self.async_retry_scale > 0:

@@ -22,6 +22,7 @@ from lambdamaker.security.credentials import MIGRATIONS as CREDENTIAL_MIGRATIONS
 from lambdamaker.security.credentials import CredentialStore, KeyRecord
 from lambdamaker.services import PROVIDERS, provider_class
 from lambdamaker.store import ObjectStore, Store
+from lambdamaker.store.epochs import Epochs
 
 if TYPE_CHECKING:
     from lambdamaker.services.base import Provider
@@ -29,14 +30,24 @@ if TYPE_CHECKING:
 
 class Platform:
     def __init__(
-        self, config: PlatformConfig | None = None, services: Sequence[str] | None = None
+        self,
+        config: PlatformConfig | None = None,
+        services: Sequence[str] | None = None,
+        *,
+        worker: bool = False,
     ) -> None:
         self.config = config or PlatformConfig()
+        self.worker = worker
+        """A data-plane worker's platform (``lambdamaker.workers``): it serves requests of the
+        providers that allow it and leaves migrations, recovery, sweeps and the spool area to
+        the primary, which is already running."""
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.config.tmp_dir.mkdir(exist_ok=True)
+        # The primary resets the epochs before anything opens the store; workers join them.
+        self.epochs = Epochs(self.config.data_dir / "epochs", reset=not worker)
         self.store = Store(self.config.resolved_store_url)
         self._blob_stores: dict[str, ObjectStore] = {}
-        self.credentials = CredentialStore(self.store, self.config.account_id)
+        self.credentials = CredentialStore(self.store, self.config.account_id, self.epochs)
         # Function logs and usage: batched writers into the store, shared by the functions
         # engine (which appends) and the CloudWatch Logs provider (which reads).
         self.logs = LogStore(
@@ -81,6 +92,11 @@ class Platform:
                 pass
 
     def start(self) -> None:
+        if self.worker:
+            for provider in self.providers.values():
+                provider.start_worker()
+            self._started = True
+            return
         self._clear_spool()
         migrations = [*CREDENTIAL_MIGRATIONS, *LOG_MIGRATIONS, *METERING_MIGRATIONS]
         for provider in self.providers.values():
@@ -94,6 +110,13 @@ class Platform:
         self._started = True
 
     def close(self) -> None:
+        if self.worker:
+            for provider in self.providers.values():
+                provider.close()
+            self.store.close()
+            self.epochs.close()
+            self._started = False
+            return
         providers = list(self.providers.values())
         for provider in [p for p in providers if p.closes_first] + [
             p for p in providers if not p.closes_first
@@ -103,6 +126,7 @@ class Platform:
         self.meter.close()
         self.logs.close()
         self.store.close()
+        self.epochs.close()
         self._started = False
 
     def __enter__(self) -> Platform:

@@ -3,7 +3,9 @@
 uvicorn (uvloop + httptools) serves the ASGI app. On SIGTERM or Ctrl-C uvicorn stops accepting,
 lets in-flight requests finish, then runs the lifespan shutdown, which closes the providers and
 the store. Once the port is bound, ``<data-dir>/server.json`` names the endpoint (tools and tests
-read it, which makes ``--port 0`` usable); it is removed on a clean exit.
+read it, which makes ``--port 0`` usable); it is removed on a clean exit. With ``--workers N``
+the primary also starts N-1 data-plane workers on the same port (``lambdamaker.workers``) and
+serves their forwarded requests on a Unix socket; ``server.json`` lists their pids.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 
 import uvicorn
@@ -21,17 +22,9 @@ from lambdamaker.config import PlatformConfig
 from lambdamaker.gateway.app import create_app
 from lambdamaker.platform import Platform
 from lambdamaker.store.objects import write_file_atomic
+from lambdamaker.workers import WorkerSupervisor, bind_primary, bind_unix, primary_socket_address
 
 log = logging.getLogger("lambdamaker")
-
-
-def bind_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
 
 
 def banner(endpoint: str, config: PlatformConfig) -> str:
@@ -57,7 +50,11 @@ def run_server(config: PlatformConfig) -> None:
     )
     # Bind first: providers learn the real endpoint (with --port 0) before they start, so work
     # resumed at start-up (async invocations) already calls back to the right address.
-    sock = bind_socket(config.host, config.port)
+    try:
+        sock = bind_primary(config.host, config.port, config.workers)
+    except OSError as exc:
+        print(f"lambdamaker: cannot listen on {config.host}:{config.port}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     sock.listen(2048)  # connections made before uvicorn serves wait in the backlog
     host, port = sock.getsockname()[:2]
     display_host = f"[{host}]" if ":" in host else host
@@ -66,6 +63,16 @@ def run_server(config: PlatformConfig) -> None:
     platform.endpoint_url = endpoint
     platform.start()
     app = create_app(platform)
+    sockets = [sock]
+    supervisor: WorkerSupervisor | None = None
+    if config.workers > 1:
+        # Data-plane workers share the port and pass what they don't serve to this process's
+        # Unix socket (lambdamaker.workers).
+        primary = primary_socket_address()
+        sockets.append(bind_unix(primary))
+        supervisor = WorkerSupervisor(config, host, port, primary, endpoint)
+        app.before_close.append(supervisor.stop)
+        supervisor.start()
     uv_config = uvicorn.Config(
         app,
         loop="uvloop",
@@ -79,10 +86,10 @@ def run_server(config: PlatformConfig) -> None:
     )
     server = uvicorn.Server(uv_config)
     state_file = config.data_dir / "server.json"
-    write_file_atomic(
-        state_file,
-        json.dumps({"endpoint": endpoint, "pid": os.getpid(), "port": port}).encode(),
-    )
+    state = {"endpoint": endpoint, "pid": os.getpid(), "port": port}
+    if supervisor is not None:
+        state["workers"] = supervisor.pids()
+    write_file_atomic(state_file, json.dumps(state).encode())
     log.info("credentials file: %s", config.credentials_file)
     print(banner(endpoint, config), file=sys.stdout, flush=True)
     # uvicorn handles SIGTERM/SIGINT itself (graceful drain, lifespan shutdown) and then
@@ -91,8 +98,10 @@ def run_server(config: PlatformConfig) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: None)
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=sockets)
     finally:
+        if supervisor is not None:
+            supervisor.stop()
         try:
             state_file.unlink()
         except FileNotFoundError:

@@ -47,6 +47,14 @@ def server(
         KeepAliveChoice,
         typer.Option(help="Keep-alive of idle function environments: fixed or hybrid."),
     ] = KeepAliveChoice.fixed,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Processes serving the port: 1 is the primary alone; N adds N-1 data-plane "
+            "workers for the store-backed services (DynamoDB) on other cores.",
+            envvar="LAMBDAMAKER_WORKERS",
+        ),
+    ] = 1,
     account_concurrency: Annotated[
         int | None,
         typer.Option(
@@ -67,11 +75,20 @@ def server(
             store_url=store,
             auth=not no_auth,
             keepalive=keepalive.value,
+            workers=workers,
             **extra,  # type: ignore[arg-type]
         )
     except ConfigError as exc:
         raise typer.BadParameter(str(exc)) from exc
     run_server(config)
+
+
+@app.command(hidden=True)
+def worker(spec: str) -> None:
+    """A data-plane worker; only a server started with --workers runs this."""
+    from lambdamaker.workers import run_worker
+
+    run_worker(spec)
 
 
 @app.command()

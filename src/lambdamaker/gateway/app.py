@@ -23,11 +23,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import inspect
+import itertools
 import logging
 import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -50,6 +51,7 @@ from lambdamaker.gateway.protocol import ServiceProtocol
 from lambdamaker.gateway.protocol.body import Body, StreamPayload
 from lambdamaker.gateway.protocol.http import HttpRequest, HttpResponse
 from lambdamaker.gateway.protocol.legacy_query import accepts_legacy_query
+from lambdamaker.gateway.proxy import FORWARDED_FOR
 from lambdamaker.gateway.routing import (
     ServiceRouter,
     speaks_query,
@@ -89,6 +91,19 @@ MAX_STREAMED_BODY = 5 * 1024 * 1024 * 1024
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
+def _request_ids() -> Iterator[str]:
+    """Request ids shaped like AWS's (a version-4 UUID's text): 64 random bits per process and
+    a counter. Unique without a system call per request, which ``uuid.uuid4()`` makes."""
+    prefix = uuid.uuid4().hex[:16]
+    head = f"{prefix[:8]}-{prefix[8:12]}-4{prefix[13:16]}-"
+    for n in itertools.count():
+        low = n & 0xFFFFFFFFFFFFFFF
+        yield f"{head}{8 | (low >> 58) & 3:x}{(low >> 48) & 0x3FF:03x}-{low & 0xFFFFFFFFFFFF:012x}"
+
+
+next_request_id = _request_ids().__next__
+
+
 class ClientDisconnected(Exception):
     """The client went away before sending the whole body."""
 
@@ -121,7 +136,7 @@ class AwsGateway:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = _http_request(scope)
-        request_id = str(uuid.uuid4())
+        request_id = next_request_id()
         protocol: ServiceProtocol | None = None
         operation: OperationModel | None = None
         try:
@@ -486,6 +501,9 @@ class GatewayApp:
         # Lambda function URLs likewise (``/_urls/<url-id>``, ``<url-id>.lambda-url.*``).
         urls = getattr(platform.providers.get("lambda"), "url_server", None)
         self.function_urls = urls if isinstance(urls, FunctionUrlServer) else None
+        self.before_close: list[Callable[[], None]] = []
+        """Run (in a thread) at shutdown before the platform closes: the data-plane workers
+        stop first, while the services they forward to are still up."""
         self.platform_api = Starlette(
             routes=[
                 Route("/_lambdamaker/health", self.health),
@@ -514,6 +532,8 @@ class GatewayApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            if scope.get("client") is None:
+                _forwarded_client(scope)
             if scope["path"].startswith("/_lambdamaker/"):
                 await self.platform_api(scope, receive, send)
             elif self.http_apis is not None and http_api_claims(scope):
@@ -531,9 +551,22 @@ class GatewayApp:
             if message["type"] == "lifespan.startup":
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                for hook in self.before_close:
+                    await anyio.to_thread.run_sync(hook)
                 await anyio.to_thread.run_sync(self.platform.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _forwarded_client(scope: Scope) -> None:
+    """A request a data-plane worker forwarded arrives on the Unix socket, which has no client
+    address; the worker names its client in a header (trusted only here: TCP connections
+    always have an address, so a client cannot set it)."""
+    for name, value in scope["headers"]:
+        if name == FORWARDED_FOR:
+            host, _, port = value.decode("latin-1").rpartition(":")
+            scope["client"] = (host, int(port) if port.isdigit() else 0)
+            return
 
 
 def create_app(platform: Platform) -> GatewayApp:

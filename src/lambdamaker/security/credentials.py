@@ -6,6 +6,9 @@ Invariants:
   caller's transaction drops the entry again after that transaction commits, and a lookup that
   raced with any change does not fill the cache, so a deleted or deactivated key never lingers
   in it.
+- Across the processes of one server (primary and data-plane workers) a change also bumps the
+  shared ``CREDENTIALS`` epoch (``store.epochs``) after it commits; a lookup that sees the epoch
+  moved drops its whole cache first, so no process keeps a key another one changed.
 - On first start an admin key pair for the account root is created and written to
   ``<data-dir>/credentials`` as an AWS shared-credentials file (``[default]``), mode 0600. The
   secret is never logged.
@@ -27,6 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from lambdamaker.store import Migration, Store
+from lambdamaker.store.epochs import CREDENTIALS, Epochs
 from lambdamaker.store.migrations import create_tables
 from lambdamaker.store.objects import write_file_atomic
 
@@ -83,8 +87,10 @@ def _new_secret() -> str:
 class CredentialStore:
     """Reads and writes access keys; the gateway's SigV4 step calls ``lookup`` per request."""
 
-    def __init__(self, store: Store, account_id: str) -> None:
+    def __init__(self, store: Store, account_id: str, epochs: Epochs | None = None) -> None:
         self.store = store
+        self.epochs = epochs
+        self._seen_epoch = epochs.read(CREDENTIALS) if epochs is not None else 0
         self.account_id = account_id
         self.root_arn = f"arn:aws:iam::{account_id}:root"
         self._cache: dict[str, KeyRecord | None] = {}
@@ -93,6 +99,12 @@ class CredentialStore:
 
     def lookup(self, access_key_id: str) -> KeyRecord | None:
         with self._lock:
+            if self.epochs is not None:
+                epoch = self.epochs.read(CREDENTIALS)
+                if epoch != self._seen_epoch:  # a key changed in another process
+                    self._seen_epoch = epoch
+                    self._cache.clear()
+                    self._generation += 1
             if access_key_id in self._cache:
                 return self._cache[access_key_id]
             generation = self._generation
@@ -174,6 +186,8 @@ class CredentialStore:
         with self._lock:
             self._cache.pop(access_key_id, None)
             self._generation += 1
+        if self.epochs is not None:
+            self.epochs.add(CREDENTIALS)
 
     def ensure_admin(self, credentials_file: Path) -> KeyRecord:
         """The root key pair, created on first start, and the credentials file that holds it."""

@@ -75,11 +75,22 @@ class Provider:
     services it calls are still up, so an in-flight task is interrupted (and resumed after a
     restart) rather than failed by a half-closed service."""
 
+    serves_in_workers: ClassVar[bool] = False
+    """Whether the server's data-plane workers (``lambdamaker.workers``) serve this service too.
+    Only a service whose whole state is in the store qualifies: every request commits before it
+    answers, sequence numbers and counters come from the store, caches follow the shared epochs
+    (``store.epochs``), and no in-process wake-up or background task depends on its requests.
+    Workers call ``start_worker()`` instead of ``start()``."""
+
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
 
     def start(self) -> None:
         """Called once after migrations, before the first request (recovery, sweeps)."""
+
+    def start_worker(self) -> None:
+        """Called instead of ``start()`` in a data-plane worker: no recovery, no sweeps (the
+        primary runs those)."""
 
     def close(self) -> None:
         """Called once at shutdown."""

@@ -7,7 +7,9 @@ PostgreSQL:
   write lock up front (``BEGIN IMMEDIATE``), PostgreSQL a transaction-scoped advisory lock
   shared by every process using the database. A read-modify-write inside one ``begin()`` is
   therefore safe without ``SELECT ... FOR UPDATE`` (which SQLite does not have). Waiting for the
-  lock gives up after 30 s (SQLite ``busy_timeout``, PostgreSQL ``lock_timeout``).
+  lock gives up after 30 s (SQLite ``busy_timeout``, PostgreSQL ``lock_timeout``). On SQLite,
+  writers queue in a ``WriterGate`` before ``BEGIN IMMEDIATE`` (woken at once rather than
+  polling in the busy handler).
 - ``read()`` is a read-only snapshot: it never waits for writers and sees one consistent state
   (SQLite deferred ``BEGIN`` under WAL, PostgreSQL ``REPEATABLE READ READ ONLY``). Writing inside
   it fails on both backends instead of being silently rolled back.
@@ -19,6 +21,7 @@ PostgreSQL:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -33,6 +36,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from lambdamaker.errors import ConfigError, StoreError
 from lambdamaker.store.migrations import Migration, apply_migrations
+from lambdamaker.store.writer_gate import WriterGate
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +143,9 @@ class Store:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._point_readers: list[sqlite3.Connection] = []
+        self._gate: WriterGate | None = None
+        if self.dialect == "sqlite":
+            self._gate = WriterGate(f"{parsed.database}-writer.lock", _LOCK_TIMEOUT_MS / 1000)
 
     @staticmethod
     def _sqlite_engine(parsed: sa.URL) -> Engine:
@@ -196,7 +203,7 @@ class Store:
         self._local.writing = True
         hooks: list[Callable[[], None]] = []
         try:
-            with self.engine.connect() as conn:
+            with self._gated(), self.engine.connect() as conn:
                 conn.info[_AFTER_COMMIT] = hooks
                 try:
                     with conn.begin():
@@ -212,6 +219,9 @@ class Store:
             except Exception:
                 # The transaction is committed; failing the caller now would suggest it is not.
                 log.exception("after-commit hook %r failed", hook)
+
+    def _gated(self) -> contextlib.AbstractContextManager[None]:
+        return self._gate.held() if self._gate is not None else contextlib.nullcontext()
 
     def after_commit(self, conn: Connection, hook: Callable[[], None]) -> None:
         """Run ``hook`` once the ``begin()`` transaction that ``conn`` belongs to has committed.
@@ -277,3 +287,5 @@ class Store:
         for reader in readers:
             reader.close()
         self.engine.dispose()
+        if self._gate is not None:
+            self._gate.close()

@@ -159,7 +159,7 @@ class DynamoDBBase(Provider):
 
     @functools.cached_property
     def tables(self) -> TableCache:
-        return TableCache()
+        return TableCache(self.platform.epochs)
 
     @functools.cached_property
     def committer(self) -> GroupCommitter:

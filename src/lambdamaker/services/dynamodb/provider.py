@@ -39,6 +39,10 @@ class DynamoDBProvider(
     # one primary-key read (the table definition comes from the cache): cheaper on the event
     # loop than a thread hop.
     inline_operations = frozenset({"ListTables", "DescribeTimeToLive", "GetItem"})
+    # Tables, items, stream records and their sequence numbers all live in the store, each write
+    # commits (group commit) before it answers, and the table cache follows the shared epochs:
+    # data-plane workers serve DynamoDB beside the primary. The TTL sweeper runs in the primary.
+    serves_in_workers = True
 
     def start(self) -> None:
         super().start()

@@ -10,8 +10,13 @@ Invariants (one server process owns a data directory's store):
   so it was read after the last change committed: a lookup never sees a table older than the
   last change that finished before it began. This holds for writers too (their transaction
   holds the write lock, so no change commits while they use the entry).
-- Entries also expire after ``TTL_S``: a store shared with another process (PostgreSQL) sees
-  that process's changes within that bound.
+- Across the processes of one server (the primary and its data-plane workers) the same holds
+  through the shared epochs (``store.epochs``): ``changing()`` also counts itself in
+  ``TABLES_CHANGING`` and bumps ``TABLES`` at its start and end; a lookup bypasses the cache
+  while any process is changing a table, and drops every entry when ``TABLES`` moved since it
+  last looked.
+- Entries also expire after ``TTL_S``: a store shared with another server (PostgreSQL) sees
+  that server's changes within that bound.
 - Callers never mutate a cached ``Table`` (changes fetch their own copy: lookups inside
   ``changing()`` bypass the cache).
 """
@@ -24,25 +29,34 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from lambdamaker.store.epochs import TABLES, TABLES_CHANGING
+
 if TYPE_CHECKING:
     from lambdamaker.services.dynamodb.common import Table
+    from lambdamaker.store.epochs import Epochs
 
 TTL_S = 1.0
 
 
 class TableCache:
-    def __init__(self) -> None:
+    def __init__(self, epochs: Epochs | None = None) -> None:
         self._lock = threading.Lock()
         self._generation = 0
         self._changing = 0
         self._entries: dict[tuple[str, str], tuple[int, float, Table]] = {}
+        self._epochs = epochs
+        self._seen_epoch = epochs.read(TABLES) if epochs is not None else 0
 
     @contextmanager
     def changing(self) -> Iterator[None]:
+        epochs = self._epochs
         with self._lock:
             self._changing += 1
             self._generation += 1
             self._entries.clear()
+        if epochs is not None:
+            epochs.add(TABLES_CHANGING, 1)
+            epochs.add(TABLES)
         try:
             yield
         finally:
@@ -50,11 +64,28 @@ class TableCache:
                 self._generation += 1
                 self._changing -= 1
                 self._entries.clear()
+            if epochs is not None:
+                epochs.add(TABLES)
+                epochs.add(TABLES_CHANGING, -1)
+
+    def _others_changing(self) -> bool:
+        """Whether another process changes (or just changed) a table: drop what we hold."""
+        epochs = self._epochs
+        if epochs is None:
+            return False
+        if epochs.read(TABLES_CHANGING) > 0:
+            return True
+        epoch = epochs.read(TABLES)
+        if epoch != self._seen_epoch:  # under self._lock
+            self._seen_epoch = epoch
+            self._generation += 1
+            self._entries.clear()
+        return False
 
     def get(self, account: str, name: str, fetch: Callable[[], Table | None]) -> Table | None:
         key = (account, name)
         with self._lock:
-            if self._changing:
+            if self._changing or self._others_changing():
                 generation = -1
             else:
                 generation = self._generation
