@@ -18,10 +18,12 @@ object); ids, times, the payload limit and the context object are exactly as wit
 ``mark`` answers None when the event must really be appended (the history cap), and the visit
 takes the ordinary path. A journal with ``mark`` never replays (``recorded`` is empty).
 
-On such a journal the walk also runs *planned* states (``quick``: JSONPath Pass states that
-read only their data) in ``quick.run_planned``, synchronously, without a ``Visit`` or a coroutine:
-same outputs, errors, event ids and payload limit; Parallel branches and Map iterations start
-eagerly (``concurrency.gather_eager``, ``map_quick``) and become tasks only if they suspend.
+Such a journal may also lend ids (``lease() -> steps.Ids``, given back with ``settle``): the
+walk then runs *planned* states (``quick``: JSONPath Pass states that read only their data)
+in ``quick_run.run_planned``, synchronously, without a ``Visit``, a coroutine or a call per
+event: same outputs, errors, event ids and payload limit. On a journal with ``mark``, Parallel
+branches and Map iterations start eagerly (``concurrency.gather_eager``, ``map_quick``) and
+become tasks only if they suspend.
 A journal without ``mark`` (Standard, Express with logging) never takes these paths, so its
 events are exactly as before, in the same order.
 """
@@ -36,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from lambdamaker.engines.workflows import dataflow, paths, quick, retries, variables
+from lambdamaker.engines.workflows import dataflow, paths, quick, quick_run, retries, variables
 from lambdamaker.engines.workflows.errors import (
     RUNTIME,
     TIMEOUT,
@@ -56,9 +58,10 @@ from lambdamaker.engines.workflows.quick import (
     data_limit,
     prefixed,
 )
-from lambdamaker.engines.workflows.steps import Step, Thread
+from lambdamaker.engines.workflows.steps import Ids, Step, Thread
 
 EXECUTION_STEP = "$execution"
+dumps_bytes = orjson.dumps
 
 
 def dumps(value: Any) -> str:
@@ -67,8 +70,14 @@ def dumps(value: Any) -> str:
 
 def iso(moment: datetime) -> str:
     """``2024-01-02T03:04:05.678Z``, the context object's time format."""
+    millisecond = moment.microsecond // 1000
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # What ``strftime("%Y-%m-%dT%H:%M:%S.")`` writes (the year unpadded, as glibc's ``%Y``),
+    # formatted directly: strftime costs more than a transition.
     return (
-        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        f"{moment.year}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+        f"{moment.minute:02d}:{moment.second:02d}.{millisecond:03d}Z"
     )
 
 
@@ -105,6 +114,10 @@ def iso_cached(moment: datetime) -> str:
     return text
 
 
+def _no_settle(ids: Ids) -> None:
+    raise AssertionError("no lease to settle")
+
+
 class Run:
     """One execution's shared parts: spec, services, the context object's fixed members."""
 
@@ -115,7 +128,18 @@ class Run:
         self.mark: Callable[[int], tuple[int, float] | None] | None = getattr(
             services.journal, "mark", None
         )
+        # Both or neither: a journal that lends ids (planned states run on a lease).
+        self.lease: Callable[[], Ids] | None = None
+        self.settle: Callable[[Ids], None] = _no_settle
+        lease = getattr(services.journal, "lease", None)
+        if self.mark is not None and lease is not None:
+            self.lease = lease
+            self.settle = services.journal.settle  # type: ignore[attr-defined]
         self.jsonata_default = spec.definition.get("QueryLanguage") == dataflow.JSONATA
+        # The last state output ``Visit.leave`` serialised, and its JSON: the execution's
+        # output is often that very object (outputs are never changed in place), and then
+        # it is not serialised twice.
+        self.encoded: tuple[Any, bytes] | None = None
         execution: dict[str, Any] = {
             "Id": spec.execution_arn,
             "Input": spec.input,
@@ -134,6 +158,31 @@ class Run:
         delay = deadline - self.services.clock()
         if delay > 0:
             await self.services.sleep(delay)
+
+    def planned(
+        self,
+        plans: quick.Plans,
+        name: str,
+        data: Any,
+        thread: Thread,
+        sequence: int,
+        size: int = -1,
+    ) -> tuple[Any, str | None, int, Pending | None]:
+        """``quick_run.run_planned`` on a lease of the journal's ids (``lease`` is not None);
+        ``size``: a bound of the JSON size of ``data`` (-1: unknown, it is measured)."""
+        assert self.lease is not None
+        if size < 0:
+            # Measured once here, the chain's outputs need no serialising while their bound
+            # stays under the payload limit (else each would be serialised to check it).
+            encoded = self.encoded
+            size = len(
+                encoded[1] if encoded is not None and encoded[0] is data else dumps_bytes(data)
+            )
+        ids = self.lease()
+        try:
+            return quick_run.run_planned(ids, plans, name, data, thread, sequence, size)
+        finally:
+            self.settle(ids)
 
     async def append_exited(self, pending: Pending, thread: Thread, prefix: str) -> None:
         name, encoded, sequence = pending
@@ -157,15 +206,15 @@ class Run:
         sequence: int = 0,
     ) -> Any:
         """Run one state machine (top level or nested) from StartAt (or ``start``, the
-        ``sequence``-th visit of a walk begun by ``quick.run_planned``) to its end."""
+        ``sequence``-th visit of a walk begun by ``quick_run.run_planned``) to its end."""
         states = machine["States"]
         name = machine["StartAt"] if start is None else start
-        plans = None if self.mark is None else quick.plans_for(states, self.jsonata_default)
+        plans = None if self.lease is None else quick.plans_for(states, self.jsonata_default)
         while True:
             if plans is not None and name in plans:
                 # A quiet journal: planned states run here, no Visit, no coroutine.
-                data, following, sequence, pending = quick.run_planned(
-                    self.mark, plans, name, data, thread, sequence
+                data, following, sequence, pending = self.planned(
+                    plans, name, data, thread, sequence
                 )
                 if pending is not None:
                     await self.append_exited(pending, thread, prefix)
@@ -174,7 +223,7 @@ class Run:
                 if following != name or pending is not None:
                     name = following
                     continue
-                # ``mark`` declined this state's entry: it takes the ordinary path.
+                # No id left on the lease for this state's entry: it takes the ordinary path.
             state = states[name]
             step = Step(self.journal, f"{prefix}{sequence}.{name}", thread)
             sequence += 1
@@ -279,7 +328,9 @@ class Visit:
         encoded = orjson.dumps(output)
         if len(encoded) > MAX_PAYLOAD:
             raise data_limit(self.name)
-        mark = self.run.mark
+        run = self.run
+        run.encoded = (output, encoded)
+        mark = run.mark
         if mark is not None:
             marked = mark(self.thread.last_id)
             if marked is not None:
@@ -397,9 +448,9 @@ async def run_execution(spec: ExecutionSpec, services: ExecutionServices) -> Out
     run = Run(spec, services)
     thread = Thread(1)
     definition = spec.definition
-    walk = run.walk(
-        definition, spec.input, prefix="", scope=variables.branch_scope({}), thread=thread
-    )
+    # ``variables.branch_scope({})`` without its isinstance check against an ABC.
+    scope: collections.ChainMap[str, Any] = collections.ChainMap({}, {})
+    walk = run.walk(definition, spec.input, prefix="", scope=scope, thread=thread)
     final = Step(run.journal, EXECUTION_STEP, thread)
     timeout = definition.get("TimeoutSeconds")
     try:
@@ -418,7 +469,8 @@ async def run_execution(spec: ExecutionSpec, services: ExecutionServices) -> Out
     except TimeoutError:
         await final.emit("ExecutionTimedOut", {"error": TIMEOUT, "cause": ""})
         return Outcome(TIMED_OUT, error=TIMEOUT)
-    encoded = orjson.dumps(output)
+    last = run.encoded
+    encoded = last[1] if last is not None and last[0] is output else orjson.dumps(output)
     text = encoded.decode()
     if len(encoded) > MAX_PAYLOAD:
         cause = "The state machine's output exceeds the maximum number of bytes service limit."

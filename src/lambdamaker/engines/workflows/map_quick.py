@@ -1,13 +1,16 @@
 """Inline Map iterations on a quiet journal: each runs synchronously as far as it can.
 
 Used by ``states_map`` only for an inline Map (no Map Run) without ``MaxConcurrency`` when the
-journal offers ``mark`` (nobody reads the events). Each iteration is started in item order:
-its ``MapIterationStarted`` marker is numbered, its input computed and its processor walked
-with ``quick.run_planned`` (planned states, no coroutine). An iteration that ends there is
-settled at once; one that reaches a state without a plan (or an event ``mark`` declines, or an
-error) goes on in a coroutine from exactly that point, which ``gather_eager`` runs to its first
-suspension before the next iteration starts. So the order of work, the event ids and the
-results are those of running every iteration as its own coroutine, as ``states_map`` does.
+journal lends ids (``lease``: nobody reads the events). Each iteration is started in item
+order on a lease: its ``MapIterationStarted`` marker is numbered, its input computed and its
+processor walked with ``quick_run.run_planned`` (planned states, no coroutine). An iteration
+that ends there is settled at once; one that reaches a state without a plan (or an event the
+lease has no id for, or an error) goes on in a coroutine from exactly that point, which
+``gather_eager`` runs to its first suspension before the next iteration starts. So the order
+of work, the event ids and the results are those of running every iteration as its own
+coroutine, as ``states_map`` does. A processor that is one fused run of planned states
+(``quick_run.Chain``) bounded under the payload limit for every item has its iterations
+applied whole, each one's ids (markers and states) taken at once.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ from typing import Any
 
 import orjson
 
-from lambdamaker.engines.workflows import quick, variables
+from lambdamaker.engines.workflows import quick, quick_run, variables
 from lambdamaker.engines.workflows.concurrency import Settled, gather_eager
 from lambdamaker.engines.workflows.errors import StatesError
 from lambdamaker.engines.workflows.interpreter import Visit
 from lambdamaker.engines.workflows.quick import Pending
-from lambdamaker.engines.workflows.steps import Step, Thread
+from lambdamaker.engines.workflows.steps import Ids, Step, Thread
 
 InputOf = Callable[[Visit, Any, int, Any], Any]
 # ``finish``'s marker that the iteration's input is still to be computed.
@@ -41,8 +44,6 @@ async def iterate_quiet(
     input_of: InputOf,
 ) -> list[Any]:
     run = visit.run
-    mark = run.mark
-    assert mark is not None
     name = visit.name
     key = visit.step.key
     plans = quick.plans_for(processor["States"], run.jsonata_default)
@@ -108,20 +109,25 @@ async def iterate_quiet(
         bound = len(orjson.dumps(effective))
     spare = Thread(started)  # reused while iterations settle synchronously
 
-    def begin(index: int, item: Any) -> Any:
-        """Iteration ``index`` run as far as it goes synchronously: its result, or a
-        ``_Deferred`` holding the coroutine that finishes it (or its error)."""
+    lease, settle = run.lease, run.settle
+    assert lease is not None
+
+    def begin(ids: Ids, index: int, item: Any) -> Any:
+        """Iteration ``index`` run as far as it goes synchronously, its events numbered on
+        the lease ``ids``: its result, or a ``_Deferred`` holding the coroutine that finishes
+        it (or its error), to be started once the lease is settled."""
         nonlocal spare
-        marked = mark(started)
-        if marked is None:
+        first = ids.next
+        if first >= ids.end:  # no id for MapIterationStarted: it is appended
             return _Deferred(finish(index, Thread(started), item, _UNSTARTED, 0, None, False))
+        ids.next = first + 1
         thread = spare
-        thread.last_id = marked[0]
+        thread.last_id = first
         try:
             data = input_of(visit, effective, index, item) if selects else item
             if planned:
-                data, following, sequence, pending = quick.run_planned(
-                    mark, plans, start, data, thread, 0, bound
+                data, following, sequence, pending = quick_run.run_planned(
+                    ids, plans, start, data, thread, 0, bound
                 )
             else:
                 following, sequence, pending = start, 0, None
@@ -129,21 +135,48 @@ async def iterate_quiet(
             spare = Thread(started)
             return _Deferred(failed(index, thread, error))
         if following is None and pending is None:
-            marked = mark(thread.last_id)
-            if marked is not None:
+            last = ids.next
+            if last < ids.end:  # MapIterationSucceeded numbered: the iteration is done
+                ids.next = last + 1
                 return data
         spare = Thread(started)
         return _Deferred(finish(index, thread, data, following, sequence, pending, True))
 
-    # While every iteration settles synchronously: no units, no gather.
+    # When the whole processor is one fused chain of planned states whose outputs stay under
+    # the payload limit for any item (``bound``), an iteration is its plans applied in a
+    # row, its ids (markers and states) taken at once; ``begin`` is the general way (and
+    # runs an iteration whose plans raised again, which words the error).
+    applies: list[Callable[[Any], Any]] = []
+    if bound >= 0:
+        chain = quick_run.chain_of(plans, start)
+        if chain.followings and chain.followings[-1] is None and -chain.negated_limits[-1] >= bound:
+            applies = chain.applies
+    used = 2 * len(applies) + 2
+
+    # While every iteration settles synchronously: one lease, no units, no gather.
     values: list[Any] = []
-    for index, item in enumerate(units):
-        value = begin(index, item)
-        if type(value) is _Deferred:
-            break
-        values.append(value)
-    else:
-        return values
+    ids = lease()
+    try:
+        for index, item in enumerate(units):
+            if applies and ids.end - ids.next >= used:
+                value = item
+                try:
+                    for apply in applies:
+                        value = apply(value)
+                except Exception:  # ``begin`` runs it again, which words the error
+                    pass
+                else:
+                    ids.next += used
+                    values.append(value)
+                    continue
+            value = begin(ids, index, item)
+            if type(value) is _Deferred:
+                break
+            values.append(value)
+        else:
+            return values
+    finally:
+        settle(ids)
     stopped = index
 
     def rest() -> Iterator[Settled | Coroutine[Any, Any, Any]]:
@@ -151,7 +184,12 @@ async def iterate_quiet(
             yield Settled(done, None)
         yield value.unit
         for later in range(stopped + 1, len(units)):
-            following = begin(later, units[later])
+            # A lease each: the coroutines yielded before number events too.
+            ids = lease()
+            try:
+                following = begin(ids, later, units[later])
+            finally:
+                settle(ids)
             yield following.unit if type(following) is _Deferred else Settled(following, None)
 
     return await gather_eager(rest())

@@ -5,9 +5,9 @@ numbered, never built). For such a journal a JSONPath Pass state whose fields re
 state's data (no ``$$`` context, no ``$variable``, no intrinsic, no ``Assign``) needs neither
 a ``Visit`` (context object, scope, ``Step``) nor a coroutine: ``plan_for(state)`` compiles it
 once into a ``PassPlan`` whose ``apply(raw)`` does the state's whole data flow (InputPath,
-Parameters, Result, ResultPath, OutputPath) as plain calls; ``run_planned`` walks a run of
-planned states, numbering their Entered/Exited events with ``mark`` (``interpreter.Run.walk``
-and ``map_quick`` call it). The payload limit is checked as ``Visit.leave`` checks it, except
+Parameters, Result, ResultPath, OutputPath) as plain calls, and never changes its input;
+``quick_run.run_planned`` walks a run of planned states, numbering their Entered/Exited
+events on a lease of ids. The payload limit is checked as ``Visit.leave`` checks it, except
 that an output whose JSON size is provably under the limit (a bound from the input's size,
 ``grow_a``/``grow_b``) is not serialised to check it.
 
@@ -30,7 +30,6 @@ import orjson
 
 from lambdamaker.engines.workflows import paths, templates
 from lambdamaker.engines.workflows.errors import QUERY_EVALUATION_ERROR, RUNTIME, StatesError
-from lambdamaker.engines.workflows.steps import Thread
 
 # Fields a Pass plan understands; any other field (Assign, QueryLanguage, Output, ...) means
 # the ordinary path.
@@ -296,16 +295,28 @@ def plan_for(state: Mapping[str, Any], jsonata: bool) -> PassPlan | None:
     return plan
 
 
-_MACHINES: dict[tuple[int, bool], tuple[Any, dict[str, PassPlan]]] = {}
+class Plans(dict[str, PassPlan]):
+    """``state name -> plan`` of one ``States`` object (states without a plan are absent),
+    and the runs of them ``quick_run`` fuses, by the name they start at (built when first
+    asked for)."""
+
+    __slots__ = ("chains",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chains: dict[str, Any] = {}
 
 
-def plans_for(states: Mapping[str, Any], jsonata: bool) -> dict[str, PassPlan]:
-    """``state name -> plan`` of one ``States`` object (states without a plan are absent);
-    cached by the object's identity like ``plan_for``."""
+_MACHINES: dict[tuple[int, bool], tuple[Any, Plans]] = {}
+
+
+def plans_for(states: Mapping[str, Any], jsonata: bool) -> Plans:
+    """The ``Plans`` of one ``States`` object; cached by the object's identity like
+    ``plan_for``."""
     cached = _MACHINES.get((id(states), jsonata))
     if cached is not None and cached[0] is states:
         return cached[1]
-    plans = {}
+    plans = Plans()
     for name, state in states.items():
         plan = plan_for(state, jsonata) if isinstance(state, Mapping) else None
         if plan is not None:
@@ -332,63 +343,3 @@ def data_limit(name: str) -> StatesError:
         f"The state/task '{name}' returned a result with a size exceeding the "
         f"maximum number of bytes service limit.",
     )
-
-
-def run_planned(
-    mark: Callable[[int], tuple[int, float] | None] | None,
-    plans: Mapping[str, PassPlan],
-    name: str,
-    data: Any,
-    thread: Thread,
-    sequence: int,
-    size: int = -1,
-) -> tuple[Any, str | None, int, Pending | None]:
-    """Run planned states from ``name`` synchronously (``mark`` numbers their events):
-    ``(data, next state or None at the end, sequence, pending)``. It stops before a state
-    without a plan, or one whose entry ``mark`` declines (``next`` is then that state);
-    ``pending`` names a state whose Exited event ``mark`` declined: the caller appends it
-    (``append_exited``) before going on to ``next``. ``size``: an upper bound of the JSON
-    size of ``data`` (-1: unknown)."""
-    assert mark is not None
-    dumps_bytes = orjson.dumps
-    get = plans.get
-    last = thread.last_id
-    while True:
-        plan = get(name)
-        if plan is None:
-            thread.last_id = last
-            return data, name, sequence, None
-        marked = mark(last)
-        if marked is None:
-            thread.last_id = last
-            return data, name, sequence, None
-        last = marked[0]
-        try:
-            data = plan.apply(data)
-            grow = plan.grow_b
-            if size >= 0 and grow >= 0 and plan.grow_a + grow * size <= MAX_PAYLOAD:
-                # Provably under the limit: no need to serialise it to check.
-                size = plan.grow_a + grow * size
-                encoded = None
-            else:
-                encoded = dumps_bytes(data)
-                size = len(encoded)
-                if size > MAX_PAYLOAD:
-                    raise data_limit(name)
-        except StatesError as error:
-            thread.last_id = last
-            prefixed(error, name, last)
-            raise
-        marked = mark(last)
-        sequence += 1
-        if marked is None:
-            thread.last_id = last
-            if encoded is None:
-                encoded = dumps_bytes(data)
-            return data, plan.following, sequence, (name, encoded, sequence - 1)
-        last = marked[0]
-        following = plan.following
-        if following is None:
-            thread.last_id = last
-            return data, None, sequence, None
-        name = following

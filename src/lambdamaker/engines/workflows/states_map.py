@@ -219,7 +219,7 @@ async def visit_map(visit: Visit) -> tuple[Any, str | None]:
                     _iteration_input(visit, effective, i, item) for i, item in enumerate(items)
                 ]
                 units = map_items.batch(visit, effective, inputs)
-            if run.mark is not None and map_run is None and not limit:
+            if run.lease is not None and map_run is None and not limit:
                 # Inline, nobody reads the events, no limit: iterations run synchronously as
                 # far as they can, with no child records (only a Map Run's ResultWriter reads
                 # them).

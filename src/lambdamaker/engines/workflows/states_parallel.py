@@ -5,15 +5,18 @@ assignments stay inside) and step prefix ``<parallel step>/<attempt>.<branch>/``
 branch to fail cancels the others; the Parallel state fails with that branch's error, which its
 own Retry (re-running every branch) and Catch then see.
 
-On a quiet journal (one with ``mark``) a branch's planned states (``quick``) run synchronously
-when the branch starts, and only a branch that suspends becomes a task (``gather_eager``);
-branches still start in order, each to its first suspension, as tasks would run them.
+On a quiet journal (one with ``mark``) only a branch that suspends becomes a task
+(``gather_eager``); when the journal also lends ids (``lease``), a branch's planned states
+(``quick``) run synchronously as the branch starts. Branches still start in order, each to
+its first suspension, as tasks would run them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Coroutine
 from typing import Any
+
+import orjson
 
 from lambdamaker.engines.workflows import quick, variables
 from lambdamaker.engines.workflows.concurrency import Settled, gather_eager, gather_or_fail
@@ -47,8 +50,9 @@ async def visit_parallel(visit: Visit) -> tuple[Any, str | None]:
             else:
                 # A quiet journal: branches run synchronously as far as they can; one that
                 # suspends becomes a task.
+                size = -1 if run.lease is None else len(orjson.dumps(payload))
                 results = await gather_eager(
-                    _begin(visit, number, index, branch, payload, started)
+                    _begin(visit, number, index, branch, payload, started, size)
                     for index, branch in enumerate(branches)
                 )
         except StatesError:
@@ -61,22 +65,27 @@ async def visit_parallel(visit: Visit) -> tuple[Any, str | None]:
 
 
 def _begin(
-    visit: Visit, number: int, index: int, branch: dict[str, Any], payload: Any, started: int
+    visit: Visit,
+    number: int,
+    index: int,
+    branch: dict[str, Any],
+    payload: Any,
+    started: int,
+    size: int,
 ) -> Settled | Coroutine[Any, Any, Any]:
     """One branch on a quiet journal: its planned states run here; the rest (if any) is a
-    coroutine going on from where they stopped."""
+    coroutine going on from where they stopped. ``size``: the payload's JSON size (measured
+    once for every branch)."""
     run = visit.run
     prefix = f"{visit.step.key}/{number}.{index}/"
     thread = Thread(started)
-    plans = quick.plans_for(branch["States"], run.jsonata_default)
     start = branch["StartAt"]
     sequence = 0
     data = payload
-    if start in plans:
+    plans = None if run.lease is None else quick.plans_for(branch["States"], run.jsonata_default)
+    if plans is not None and start in plans:
         try:
-            data, start, sequence, pending = quick.run_planned(
-                run.mark, plans, start, payload, thread, 0
-            )
+            data, start, sequence, pending = run.planned(plans, start, payload, thread, 0, size)
         except Exception as error:  # what the branch's coroutine would have raised
             return Settled(None, error)
         if start is None and pending is None:

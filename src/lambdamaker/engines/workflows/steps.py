@@ -25,6 +25,19 @@ class Thread:
         self.last_id = last_id
 
 
+class Ids:
+    """Event ids a quiet journal lends for numbering events synchronously (``lease``): ``next``
+    is the next id to hand out, ids below ``end`` may be handed out without an append (``end``
+    is the history cap). The borrower hands ids out by moving ``next`` and gives the lease back
+    (``settle``) before it awaits anything, so no other numbering can come in between."""
+
+    __slots__ = ("end", "next")
+
+    def __init__(self, next_id: int, end: int) -> None:
+        self.next = next_id
+        self.end = end
+
+
 class Step:
     __slots__ = ("journal", "key", "position", "recorded", "thread")
 
