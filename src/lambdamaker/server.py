@@ -10,6 +10,7 @@ serves their forwarded requests on a Unix socket; ``server.json`` lists their pi
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -97,6 +98,9 @@ def run_server(config: PlatformConfig) -> None:
     # graceful shutdown end with exit status 0 instead of dying by the re-raised signal.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: None)
+    # What start-up allocated (modules, models, caches) lives as long as the process: keep it
+    # out of every later full collection, which would otherwise scan it each time (~25 ms).
+    gc.freeze()
     try:
         server.run(sockets=sockets)
     finally:

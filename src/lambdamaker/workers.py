@@ -26,6 +26,7 @@ Invariants:
 from __future__ import annotations
 
 import ctypes
+import gc
 import json
 import logging
 import os
@@ -275,6 +276,9 @@ def run_worker(spec_json: str) -> None:
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: None)
+    # What start-up allocated (modules, models, caches) lives as long as the process: keep it
+    # out of every later full collection, which would otherwise scan it each time (~25 ms).
+    gc.freeze()
     try:
         server.run(sockets=[sock])
     finally:

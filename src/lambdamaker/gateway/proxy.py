@@ -237,9 +237,15 @@ async def forward(pool: UpstreamPool, scope: Scope, receive: Receive, send: Send
         up.writer.write(head)
         if framing == "none":
             await up.writer.drain()
-        elif not await _send_body(up, receive, framing):
-            up.close()
-            return
+        else:
+            try:
+                if not await _send_body(up, receive, framing):
+                    up.close()
+                    return
+            except OSError:
+                # The primary answered before reading the whole body (a body over its limit)
+                # and closed its side: its answer may still be there to read.
+                pass
         try:
             status, headers = await _read_head(up)
         except UpstreamClosed:
