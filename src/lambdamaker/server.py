@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import sys
+from typing import Any
 
 import uvicorn
 
@@ -26,6 +27,22 @@ from lambdamaker.store.objects import write_file_atomic
 from lambdamaker.workers import WorkerSupervisor, bind_primary, bind_unix, primary_socket_address
 
 log = logging.getLogger("lambdamaker")
+
+
+def uvicorn_server(app: Any) -> uvicorn.Server:
+    """How every process of the server serves its ASGI app (uvloop + httptools)."""
+    config = uvicorn.Config(
+        app,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=30,
+        server_header=False,
+        proxy_headers=False,  # nothing reads the client address; saves a middleware per request
+    )
+    return uvicorn.Server(config)
 
 
 def banner(endpoint: str, config: PlatformConfig) -> str:
@@ -74,18 +91,7 @@ def run_server(config: PlatformConfig) -> None:
         supervisor = WorkerSupervisor(config, host, port, primary, endpoint)
         app.before_close.append(supervisor.stop)
         supervisor.start()
-    uv_config = uvicorn.Config(
-        app,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        log_level="warning",
-        access_log=False,
-        timeout_graceful_shutdown=30,
-        server_header=False,
-        proxy_headers=False,  # nothing reads the client address; saves a middleware per request
-    )
-    server = uvicorn.Server(uv_config)
+    server = uvicorn_server(app)
     state_file = config.data_dir / "server.json"
     state = {"endpoint": endpoint, "pid": os.getpid(), "port": port}
     if supervisor is not None:

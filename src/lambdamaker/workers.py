@@ -237,10 +237,9 @@ def _die_with_parent(parent: int) -> None:
 
 def run_worker(spec_json: str) -> None:
     """The body of ``lambdamaker worker SPEC``, which only the primary runs."""
-    import uvicorn
-
     from lambdamaker.gateway.worker_app import WorkerApp
     from lambdamaker.platform import Platform
+    from lambdamaker.server import uvicorn_server  # imports this module: not at the top
 
     spec = json.loads(spec_json)
     _die_with_parent(int(spec["parent"]))
@@ -261,19 +260,7 @@ def run_worker(spec_json: str) -> None:
         os.close(ready_fd)
 
     app = WorkerApp(platform, spec["primary"], on_ready=ready)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            loop="uvloop",
-            http="httptools",
-            lifespan="on",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=30,
-            server_header=False,
-            proxy_headers=False,
-        )
-    )
+    server = uvicorn_server(app)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: None)
     # What start-up allocated (modules, models, caches) lives as long as the process: keep it

@@ -546,16 +546,29 @@ class GatewayApp:
             await self._lifespan(receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                for hook in self.before_close:
-                    await anyio.to_thread.run_sync(hook)
-                await anyio.to_thread.run_sync(self.platform.close)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await serve_lifespan(receive, send, shutdown=[*self.before_close, self.platform.close])
+
+
+async def serve_lifespan(
+    receive: Receive,
+    send: Send,
+    *,
+    started: Callable[[], None] | None = None,
+    shutdown: list[Callable[[], None]],
+) -> None:
+    """ASGI lifespan: ``started`` once startup is acknowledged; at shutdown each of
+    ``shutdown`` in order, in a worker thread (they block: closing stores, stopping processes)."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+            if started is not None:
+                started()
+        elif message["type"] == "lifespan.shutdown":
+            for hook in shutdown:
+                await anyio.to_thread.run_sync(hook)
+            await send({"type": "lifespan.shutdown.complete"})
+            return
 
 
 def _forwarded_client(scope: Scope) -> None:

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import anyio.to_thread
-
-from lambdamaker.gateway.app import AwsGateway
+from lambdamaker.gateway.app import AwsGateway, serve_lifespan
 from lambdamaker.gateway.proxy import UpstreamPool, forward
 from lambdamaker.platform import Platform
 from lambdamaker.services.apigatewayv2.serving import claims as http_api_claims
@@ -66,14 +64,9 @@ class WorkerApp:
             await self._lifespan(receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-                if self.on_ready is not None:
-                    self.on_ready()
-            elif message["type"] == "lifespan.shutdown":
-                self.upstream.close()
-                await anyio.to_thread.run_sync(self.platform.close)
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await serve_lifespan(
+            receive,
+            send,
+            started=self.on_ready,
+            shutdown=[self.upstream.close, self.platform.close],
+        )
