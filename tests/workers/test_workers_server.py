@@ -6,6 +6,7 @@ served what: DynamoDB in either, everything else forwarded by the worker to the 
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -253,3 +254,72 @@ def test_a_second_server_with_workers_cannot_take_the_same_port(tmp_path: Path) 
         a.send_signal(signal.SIGTERM)
         a.wait(60)
         log.close()
+
+
+def test_writes_acknowledged_by_either_process_survive_kill_9_under_load(tmp_path: Path) -> None:
+    """Writers on many connections (the kernel spreads them over both processes); the worker
+    is killed mid-load, later the primary too; after a restart every acknowledged item is
+    there."""
+    import threading
+
+    srv = ServerProcess(tmp_path / "data", extra_args=["--workers", "2"]).start()
+    try:
+        ddb = srv.client("dynamodb")
+        ddb.create_table(**table_params("crash"))  # type: ignore[arg-type]
+        acked: list[str] = []
+        stop = threading.Event()
+
+        def writer(n: int) -> None:
+            client = srv.client("dynamodb")
+            k = 0
+            while not stop.is_set():
+                key = f"w{n}-{k}"
+                k += 1
+                try:
+                    client.put_item(TableName="crash", Item={"pk": {"S": key}})
+                except Exception:  # the process behind this connection died: not acknowledged
+                    time.sleep(0.05)
+                    client = srv.client("dynamodb")  # new connections
+                    continue
+                acked.append(key)
+
+        (worker,) = worker_pids(srv)
+        by_worker: list[str] = []
+        pinned = Pinned(srv, worker)
+
+        def worker_writer() -> None:  # every write on this connection is the worker's
+            k = 0
+            while not stop.is_set():
+                key = f"pinned-{k}"
+                k += 1
+                try:
+                    status, _ = pinned.dynamodb(
+                        "PutItem", {"TableName": "crash", "Item": {"pk": {"S": key}}}
+                    )
+                except (OSError, http.client.HTTPException):  # killed
+                    return
+                if status == 200:
+                    by_worker.append(key)
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+        threads.append(threading.Thread(target=worker_writer))
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        os.kill(worker, signal.SIGKILL)
+        time.sleep(1.5)
+        srv.kill()  # the primary, mid-load
+        stop.set()
+        for t in threads:
+            t.join(30)
+        pinned.close()
+        assert len(acked) > 100 and len(by_worker) > 10
+        acked += by_worker
+        srv.start()
+        keys: set[str] = set()
+        for page in srv.client("dynamodb").get_paginator("scan").paginate(TableName="crash"):
+            keys.update(item["pk"]["S"] for item in page["Items"])
+        missing = [k for k in acked if k not in keys]
+        assert missing == []
+    finally:
+        srv.stop()
