@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from lambdamaker.engines.workflows import dataflow, jsonata_eval, paths, templates
-from lambdamaker.engines.workflows.errors import ITEM_READER_FAILED, RUNTIME, StatesError
+from lambdamaker.engines.workflows import dataflow, jsonata_eval, number_fields, templates
+from lambdamaker.engines.workflows.errors import ITEM_READER_FAILED, StatesError
 
 if TYPE_CHECKING:
     from lambdamaker.engines.workflows.interpreter import Visit
@@ -52,10 +52,6 @@ _DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB":
 
 def _reader_failed(cause: str) -> StatesError:
     return StatesError(ITEM_READER_FAILED, cause)
-
-
-def _quoted(value: Any) -> str:
-    return '"' + (value if isinstance(value, str) else orjson.dumps(value).decode()) + '"'
 
 
 def _payload(visit: Visit, reader: dict[str, Any], effective: Any) -> dict[str, Any]:
@@ -75,27 +71,8 @@ def _payload(visit: Visit, reader: dict[str, Any], effective: Any) -> dict[str, 
 
 def _max_items(visit: Visit, config: dict[str, Any], effective: Any) -> int:
     """``MaxItems`` (literal or JSONata) or ``MaxItemsPath``; 0 means no limit."""
-    value = config.get("MaxItems")
-    if visit.jsonata and jsonata_eval.is_expression(value):
-        binding = dataflow.states_binding(visit.raw, visit.context)
-        value = jsonata_eval.render(value, binding, visit.scope, field="MaxItems")
-    path = config.get("MaxItemsPath")
-    if value is None and path is not None:
-        try:
-            value = paths.read_path(path, effective, visit.context, visit.scope)
-        except paths.PathError as exc:
-            raise StatesError(RUNTIME, str(exc)) from None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise StatesError(
-                RUNTIME,
-                f"The MaxItemsPath field refers to value {_quoted(value)} which is not a valid "
-                f"integer: {path}",
-            )
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise StatesError(RUNTIME, f"The MaxItems field must be a positive integer: {value}")
-    return min(int(value), MAX_ITEMS_LIMIT)
+    value = number_fields.resolve(visit, config, "MaxItems", effective, number_fields.COUNT)
+    return 0 if value is None else min(int(value), MAX_ITEMS_LIMIT)
 
 
 def _text(body: bytes, key: str) -> str:
@@ -242,27 +219,9 @@ async def read_items(visit: Visit, effective: Any) -> list[Any]:
 
 
 def _batch_limit(visit: Visit, batcher: dict[str, Any], field: str, effective: Any) -> int:
-    value = batcher.get(field)
-    if visit.jsonata and jsonata_eval.is_expression(value):
-        binding = dataflow.states_binding(visit.raw, visit.context)
-        value = jsonata_eval.render(value, binding, visit.scope, field=field)
-    path = batcher.get(field + "Path")
-    if value is None and path is not None:
-        try:
-            value = paths.read_path(path, effective, visit.context, visit.scope)
-        except paths.PathError as exc:
-            raise StatesError(RUNTIME, str(exc)) from None
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise StatesError(
-                RUNTIME,
-                f"The {field}Path field refers to value {_quoted(value)} which is not a valid "
-                f"integer: {path}",
-            )
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise StatesError(RUNTIME, f"The {field} field must be a positive integer: {value}")
-    return int(value)
+    """``MaxItemsPerBatch`` / ``MaxInputBytesPerBatch`` (or ``*Path``); 0 means no limit."""
+    value = number_fields.resolve(visit, batcher, field, effective, number_fields.COUNT)
+    return 0 if value is None else int(value)
 
 
 def batch(visit: Visit, effective: Any, inputs: list[Any]) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from lambdamaker.engines.workflows import (
     map_quick,
     map_results,
     map_runs,
+    number_fields,
     paths,
     templates,
     variables,
@@ -65,36 +66,11 @@ def _json_type(value: Any) -> str:
     return "unsupported"
 
 
-def _quoted(value: Any) -> str:
-    return '"' + (value if isinstance(value, str) else dumps(value)) + '"'
-
-
 def _number_field(visit: Visit, field: str, *, integer: bool, data: Any) -> float | None:
     """``MaxConcurrency`` / ``ToleratedFailure*``: literal, JSONata expression, or ``*Path``."""
-    state = visit.state
-    value = state.get(field)
-    if visit.jsonata and jsonata_eval.is_expression(value):
-        binding = dataflow.states_binding(visit.raw, visit.context)
-        value = jsonata_eval.render(value, binding, visit.scope, field=field)
-    path = state.get(field + "Path")
-    if value is None and path is not None:
-        try:
-            value = paths.read_path(path, data, visit.context, visit.scope)
-        except paths.PathError as exc:
-            raise StatesError(RUNTIME, str(exc)) from None
-        kind = "integer" if integer else "float"
-        valid = not isinstance(value, bool) and isinstance(value, int | float)
-        if integer and valid and not float(value).is_integer():
-            valid = False
-        if not valid:
-            raise StatesError(
-                RUNTIME,
-                f"The {field}Path field refers to value {_quoted(value)} which is not a valid "
-                f"{kind}: {path}",
-            )
-    if value is None:
-        return None
-    return float(value)
+    rule = number_fields.INTEGER if integer else number_fields.FLOAT
+    value = number_fields.resolve(visit, visit.state, field, data, rule)
+    return None if value is None else float(value)
 
 
 def _items(visit: Visit, effective: Any) -> list[Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from lambdamaker.engines.workflows import dataflow, jsonata_eval, paths
+from lambdamaker.engines.workflows import number_fields
 from lambdamaker.engines.workflows.errors import RUNTIME, TIMEOUT, StatesError
 from lambdamaker.engines.workflows.interpreter import HANDLERS, Visit, dumps
 from lambdamaker.engines.workflows.tasks import TaskRequest, split_pattern
@@ -77,24 +77,8 @@ class Resource:
 
 
 def _seconds(visit: Visit, field: str) -> float | None:
-    state = visit.state
-    value = state.get(field)
-    if visit.jsonata and jsonata_eval.is_expression(value):
-        binding = dataflow.states_binding(visit.raw, visit.context)
-        value = jsonata_eval.render(value, binding, visit.scope, field=field)
-    path = state.get(field + "Path")
-    if value is None and path is not None:
-        try:
-            value = paths.read_path(path, visit.raw, visit.context, visit.scope)
-        except paths.PathError as exc:
-            raise StatesError(RUNTIME, str(exc)) from None
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise StatesError(
-            RUNTIME, f"The {field} of state '{visit.name}' must be a positive integer: {value!r}"
-        )
-    return float(value)
+    value = number_fields.resolve(visit, visit.state, field, visit.raw, number_fields.SECONDS)
+    return None if value is None else float(value)
 
 
 async def visit_task(visit: Visit) -> tuple[Any, str | None]:
