@@ -25,6 +25,9 @@ class Meter:
 
     def __init__(self, params: dict[str, Any]) -> None:
         self.mode = params.get("ReturnConsumedCapacity") or "NONE"
+        self.counting = self.mode != "NONE"
+        """Whether the response reports capacity: if not, callers may skip measuring it (a write
+        then need not read the item it replaces just for its size)."""
         self.read: dict[str, float] = {}
         self.write: dict[str, float] = {}
 
@@ -49,12 +52,12 @@ class Meter:
 
     def single(self, out: dict[str, Any], table: str) -> dict[str, Any]:
         """``out`` with ``ConsumedCapacity`` for a one-table operation, when asked for."""
-        if self.mode != "NONE":
+        if self.counting:
             out["ConsumedCapacity"] = self._entry(table)
         return out
 
     def many(self, out: dict[str, Any], tables: list[str]) -> dict[str, Any]:
         """``out`` with a ``ConsumedCapacity`` list (batch operations), when asked for."""
-        if self.mode != "NONE":
+        if self.counting:
             out["ConsumedCapacity"] = [self._entry(t) for t in tables]
         return out

@@ -5,6 +5,10 @@ and is at most 400 KB; a batch is one transaction here (all or nothing, ``Unproc
 empty). A ConditionExpression is evaluated against the stored item inside the write's
 transaction, so check and write are atomic. The legacy ``Expected`` / ``ConditionalOperator``
 (``legacy``) become that same condition.
+
+A write reads the item it replaces only when something needs it (``blind``): its condition,
+``ReturnValues``, a capacity report, or the table's indexes and stream (``changes.watched``).
+Otherwise it is a single upsert or delete; the responses are the same either way.
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ from sqlalchemy.engine import Connection
 
 from lambdamaker.engines.tables import project as project_paths
 from lambdamaker.services.base import RequestContext
-from lambdamaker.services.dynamodb import item_store, legacy
+from lambdamaker.services.dynamodb import changes, item_store, legacy
 from lambdamaker.services.dynamodb.capacity import Meter, read_units, write_units
-from lambdamaker.services.dynamodb.common import DynamoDBBase, Table, item_key, request_key
+from lambdamaker.services.dynamodb.common import (
+    DynamoDBBase,
+    StoredKey,
+    Table,
+    item_key,
+    request_key,
+)
 from lambdamaker.services.dynamodb.errors import not_supported, validation
 from lambdamaker.services.dynamodb.expressions import RequestExpressions
 from lambdamaker.services.dynamodb.values import (
     MAX_ITEM_BYTES,
     Item,
     check_item,
+    check_sized_item,
     item_size,
 )
 
@@ -56,6 +67,15 @@ def check_return_values(params: dict[str, Any]) -> bool:
     return bool(value == "ALL_OLD")
 
 
+def condition_check(
+    expressions: RequestExpressions, params: dict[str, Any]
+) -> Callable[[Item | None], None] | None:
+    """The request's condition as a check of the stored item; None without a condition."""
+    if expressions.condition is None:
+        return None
+    return lambda old: expressions.check(old, params)
+
+
 def project(item: Item, names: list[str] | None) -> Item:
     """Legacy ``AttributesToGet``: the top-level attributes named."""
     if not names:
@@ -70,20 +90,39 @@ def select(item: Item, params: dict[str, Any], expressions: RequestExpressions) 
     return project(item, params.get("AttributesToGet"))
 
 
+def prepare(table: Table, raw: Item) -> tuple[Item, StoredKey, int]:
+    """An item to write: checked (``check_item``), its stored key and its size, in the order
+    DynamoDB reports their errors (values, then key, then size)."""
+    item, size = check_sized_item(raw)
+    key = item_key(table, item)
+    if size > MAX_ITEM_BYTES:
+        raise validation("Item size has exceeded the maximum allowed size")
+    return item, key, size
+
+
+def blind(
+    table: Table, meter: Meter, check: Callable[[Item | None], None] | None, want_old: bool
+) -> bool:
+    """Whether a write may skip reading the item it replaces: nothing asks for it (no
+    condition, no ReturnValues, no capacity report) and the table has no index or stream to
+    maintain (``changes.watched``)."""
+    return check is None and not want_old and not meter.counting and not changes.watched(table)
+
+
 class ItemOperations(DynamoDBBase):
     def _write(
         self,
         conn: Connection,
         table: Table,
-        raw: Item,
+        prepared: tuple[Item, StoredKey, int],
         meter: Meter,
         check: Callable[[Item | None], None] | None = None,
+        want_old: bool = False,
     ) -> Item | None:
-        item = check_item(raw)
-        key = item_key(table, item)
-        size = item_size(item)
-        if size > MAX_ITEM_BYTES:
-            raise validation("Item size has exceeded the maximum allowed size")
+        item, key, size = prepared
+        if blind(table, meter, check, want_old):
+            item_store.replace_item(conn, table, key, item, size)
+            return None
         old = item_store.get_item(conn, table, key)
         if check is not None:
             check(old)
@@ -96,11 +135,14 @@ class ItemOperations(DynamoDBBase):
         self,
         conn: Connection,
         table: Table,
-        raw_key: Item,
+        key: StoredKey,
         meter: Meter,
         check: Callable[[Item | None], None] | None = None,
+        want_old: bool = False,
     ) -> Item | None:
-        key = request_key(table, check_item(raw_key))
+        if blind(table, meter, check, want_old):
+            item_store.delete_key(conn, table, key)
+            return None
         old = item_store.get_item(conn, table, key)
         if check is not None:
             check(old)
@@ -113,12 +155,12 @@ class ItemOperations(DynamoDBBase):
         want_old = check_return_values(params)
         expressions = write_expressions(params)
         meter = Meter(params)
+        check = condition_check(expressions, params)
 
         def work(conn: Connection) -> tuple[Table, Item | None]:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
-            old = self._write(
-                conn, table, params["Item"], meter, lambda old: expressions.check(old, params)
-            )
+            prepared = prepare(table, params["Item"])
+            old = self._write(conn, table, prepared, meter, check, want_old)
             return table, old
 
         table, old = await self.committer.run_async(work)
@@ -131,8 +173,9 @@ class ItemOperations(DynamoDBBase):
         key = request_key(table, check_item(params["Key"]))
         item = item_store.read_item(self.platform.store, table, key)
         meter = Meter(params)
-        size = 0 if item is None else item_size(item)
-        meter.add_read(table.name, read_units(size, bool(params.get("ConsistentRead"))))
+        if meter.counting:
+            size = 0 if item is None else item_size(item)
+            meter.add_read(table.name, read_units(size, bool(params.get("ConsistentRead"))))
         if item is None:
             return meter.single({}, table.name)
         return meter.single({"Item": select(item, params, expressions)}, table.name)
@@ -141,12 +184,12 @@ class ItemOperations(DynamoDBBase):
         want_old = check_return_values(params)
         expressions = write_expressions(params)
         meter = Meter(params)
+        check = condition_check(expressions, params)
 
         def work(conn: Connection) -> tuple[Table, Item | None]:
             table = self.get_table(conn, ctx.account_id, params["TableName"])
-            old = self._delete(
-                conn, table, params["Key"], meter, lambda old: expressions.check(old, params)
-            )
+            key = request_key(table, check_item(params["Key"]))
+            old = self._delete(conn, table, key, meter, check, want_old)
             return table, old
 
         table, old = await self.committer.run_async(work)
@@ -164,28 +207,51 @@ class ItemOperations(DynamoDBBase):
 
         def work(conn: Connection) -> None:
             for name, writes in requests.items():
-                table = self.get_table(conn, ctx.account_id, name)
-                seen: set[tuple[bytes, bytes]] = set()
-                for write in writes:
-                    put, delete = write.get("PutRequest"), write.get("DeleteRequest")
-                    if put is not None and delete is None:
-                        stored = item_key(table, check_item(put["Item"]))
-                    elif delete is not None and put is None:
-                        stored = request_key(table, check_item(delete["Key"]))
-                    else:
-                        raise validation(
-                            "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
-                        )
-                    if (stored.hash, stored.range) in seen:
-                        raise validation("Provided list of item keys contains duplicates")
-                    seen.add((stored.hash, stored.range))
-                    if put is not None:
-                        self._write(conn, table, put["Item"], meter)
-                    elif delete is not None:
-                        self._delete(conn, table, delete["Key"], meter)
+                self._batch_writes(conn, self.get_table(conn, ctx.account_id, name), writes, meter)
 
         await self.committer.run_async(work)
         return meter.many({"UnprocessedItems": {}}, list(requests))
+
+    def _batch_writes(
+        self, conn: Connection, table: Table, writes: list[dict[str, Any]], meter: Meter
+    ) -> None:
+        """One table's WriteRequests, each checked before it is written. Without anything
+        needing the old items (``blind``) the writes wait until all are checked (an unread
+        write cannot fail, so the outcome is the same); the puts then go as one statement."""
+        unread = blind(table, meter, None, False)
+        puts: list[tuple[Item, StoredKey, int]] = []
+        deletes: list[StoredKey] = []
+        seen: set[tuple[bytes, bytes]] = set()
+        for write in writes:
+            put, delete = write.get("PutRequest"), write.get("DeleteRequest")
+            prepared: tuple[Item, StoredKey, int] | None = None
+            if put is not None and delete is None:
+                item, size = check_sized_item(put["Item"])
+                stored = item_key(table, item)
+                prepared = (item, stored, size)
+            elif delete is not None and put is None:
+                stored = request_key(table, check_item(delete["Key"]))
+            else:
+                raise validation(
+                    "A WriteRequest must contain exactly one of PutRequest or DeleteRequest"
+                )
+            if (stored.hash, stored.range) in seen:
+                raise validation("Provided list of item keys contains duplicates")
+            seen.add((stored.hash, stored.range))
+            if prepared is not None:
+                if prepared[2] > MAX_ITEM_BYTES:
+                    raise validation("Item size has exceeded the maximum allowed size")
+                if unread:
+                    puts.append(prepared)
+                else:
+                    self._write(conn, table, prepared, meter)
+            elif unread:
+                deletes.append(stored)
+            else:
+                self._delete(conn, table, stored, meter)
+        item_store.replace_items(conn, table, puts)
+        for stored in deletes:
+            item_store.delete_key(conn, table, stored)
 
     def batch_get_item(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         requests: dict[str, dict[str, Any]] = params["RequestItems"]
@@ -206,9 +272,10 @@ class ItemOperations(DynamoDBBase):
                         raise validation("Provided list of item keys contains duplicates")
                     seen.add((key.hash, key.range))
                     item = item_store.get_item(conn, table, key)
-                    size = 0 if item is None else item_size(item)
-                    consistent = bool(request.get("ConsistentRead"))
-                    meter.add_read(name, read_units(size, consistent))
+                    if meter.counting:
+                        size = 0 if item is None else item_size(item)
+                        consistent = bool(request.get("ConsistentRead"))
+                        meter.add_read(name, read_units(size, consistent))
                     if item is not None:
                         found.append(select(item, request, expressions))
                 responses[name] = found

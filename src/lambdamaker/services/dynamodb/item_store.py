@@ -6,10 +6,14 @@ Invariants: an upsert replaces the whole item (DynamoDB's PutItem); the row's ``
 Every write of an item (put, update, delete, batch, transaction, TTL expiry) goes through
 ``put_item`` / ``delete_item`` with the item as it was before, so ``changes.after_write`` sees
 each change exactly once, in the same transaction: secondary indexes and the table's stream can
-never disagree with the items.
+never disagree with the items. The exceptions, ``replace_item`` and ``delete_key``, write
+without the item as it was; they are only for tables ``changes.watched`` says have nothing to
+maintain, so they skip nothing ``after_write`` would have done.
 """
 
 from __future__ import annotations
+
+import functools
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,16 +36,18 @@ _GET = RawStatement(sa.select(ddb_items.c.item).where(_WHERE_KEY))
 _DELETE = RawStatement(sa.delete(ddb_items).where(_WHERE_KEY))
 
 
-def _upsert(dialect: str) -> sa.Insert:
+def _upsert(dialect: str, rows: int = 0) -> sa.Insert:
+    """The upsert of one row (parameters ``t h r b item size``), or with ``rows`` of that many
+    (the same names suffixed with the row's position)."""
     maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = maker(ddb_items).values(
-        table_id=sa.bindparam("t"),
-        hash=sa.bindparam("h"),
-        range=sa.bindparam("r"),
-        bucket=sa.bindparam("b"),
-        item=sa.bindparam("item"),
-        size=sa.bindparam("size"),
-    )
+    names = ("t", "h", "r", "b", "item", "size")
+    columns = ("table_id", "hash", "range", "bucket", "item", "size")
+    suffixes = [str(i) for i in range(rows)] if rows else [""]
+    values: list[dict[str, object]] = [
+        {column: sa.bindparam(name + suffix) for column, name in zip(columns, names, strict=True)}
+        for suffix in suffixes
+    ]
+    stmt = maker(ddb_items).values(values if rows else values[0])
     return stmt.on_conflict_do_update(
         index_elements=[ddb_items.c.table_id, ddb_items.c.hash, ddb_items.c.range],
         set_={"item": stmt.excluded.item, "size": stmt.excluded.size},
@@ -84,9 +90,48 @@ def put_item(
     identity: dict[str, str] | None = None,
 ) -> None:
     """Store ``item`` (replacing ``old``, the stored item or None, as read in this transaction)."""
-    values = _params(table, key) | {"b": key.bucket, "item": dumps(item), "size": size}
-    _UPSERTS[conn.dialect.name].execute(conn, values)
+    _upsert_row(conn, table, key, item, size)
     changes.after_write(conn, table, key, old, item, identity)
+
+
+def _upsert_row(conn: Connection, table: Table, key: StoredKey, item: Item, size: int) -> None:
+    values = {"t": table.id, "h": key.hash, "r": key.range, "b": key.bucket}
+    values["item"] = dumps(item)
+    values["size"] = size
+    _UPSERTS[conn.dialect.name].execute(conn, values)
+
+
+@functools.lru_cache(maxsize=128)
+def _upsert_rows(dialect: str, rows: int) -> RawStatement:
+    return RawStatement(_upsert(dialect, rows))
+
+
+def replace_items(conn: Connection, table: Table, items: list[tuple[Item, StoredKey, int]]) -> None:
+    """``replace_item`` of each ``(item, key, size)``, in one statement. The keys are distinct
+    (PostgreSQL refuses to upsert one row twice in a statement)."""
+    if not items:
+        return
+    values: dict[str, object] = {}
+    for i, (item, key, size) in enumerate(items):
+        values[f"t{i}"] = table.id
+        values[f"h{i}"] = key.hash
+        values[f"r{i}"] = key.range
+        values[f"b{i}"] = key.bucket
+        values[f"item{i}"] = dumps(item)
+        values[f"size{i}"] = size
+    _upsert_rows(conn.dialect.name, len(items)).execute(conn, values)
+
+
+def replace_item(conn: Connection, table: Table, key: StoredKey, item: Item, size: int) -> None:
+    """Store ``item`` over whatever is stored under ``key``, unread: only for a table that is
+    not ``changes.watched`` (the caller checks, in this transaction)."""
+    _upsert_row(conn, table, key, item, size)
+
+
+def delete_key(conn: Connection, table: Table, key: StoredKey) -> None:
+    """Delete whatever is stored under ``key`` (nothing if nothing is), unread: only for a
+    table that is not ``changes.watched``."""
+    _DELETE.execute(conn, _params(table, key))
 
 
 def delete_item(

@@ -4,19 +4,25 @@ shape, built once and run straight on the driver (a Query is a hot path).
 Invariants: a sort-key condition becomes bounds on the stored (sort-preserving) key bytes, so
 ``BETWEEN`` and ``begins_with`` are range scans; a statement depends only on its shape (bound
 operators, direction, whether there is a Limit), never on values, so the cache stays small.
+On SQLite a table Query runs on the thread's point reader (one statement is its own snapshot,
+as the read transaction it replaces was), and its cursor is closed once the page is built, so a
+page that stops early holds no snapshot open.
 """
 
 from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from lambdamaker.services.dynamodb.tables import ddb_items
+from lambdamaker.store import Store
 from lambdamaker.store.raw import RawStatement
+
+T = TypeVar("T")
 
 BOUNDS = {"EQ": "=", "LT": "<", "LE": "<=", "GT": ">", "GE": ">="}
 COMPARE: dict[str, Callable[[Any, Any], Any]] = {
@@ -46,25 +52,24 @@ def table_query(shape: tuple[tuple[str, ...], bool, bool]) -> RawStatement:
     return RawStatement(query)
 
 
-class Rows:
-    """Driver rows (item, size) with the attribute access ``_page`` uses."""
-
-    __slots__ = ("_cursor",)
-
-    def __init__(self, cursor: Any) -> None:
-        self._cursor = cursor
-
-    def __iter__(self) -> Iterator[Any]:
-        for item, size in self._cursor:
-            yield Row(item, size)
-
-
-class Row:
-    __slots__ = ("item", "size")
-
-    def __init__(self, item: str, size: int) -> None:
-        self.item = item
-        self.size = size
+def read_table_query(
+    store: Store,
+    shape: tuple[tuple[str, ...], bool, bool],
+    values: dict[str, Any],
+    page: Callable[[Iterable[Any]], T],
+) -> T:
+    """``page`` of the rows ``(item, size)`` of the table Query of ``shape`` on ``values``:
+    on SQLite on this thread's point reader without a transaction, else in a read transaction."""
+    statement = table_query(shape)
+    reader = store.point_reader()
+    if reader is None:
+        with store.read() as conn:
+            return page(statement.execute(conn, values))
+    cursor = statement.execute_sqlite(reader, values)
+    try:
+        return page(cursor)
+    finally:
+        cursor.close()
 
 
 def successor(prefix: bytes) -> bytes | None:

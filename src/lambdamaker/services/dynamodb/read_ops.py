@@ -43,7 +43,7 @@ from lambdamaker.services.dynamodb.index_reads import E, IndexRead, open_index, 
 from lambdamaker.services.dynamodb.indexes import find_index
 from lambdamaker.services.dynamodb.item_ops import select
 from lambdamaker.services.dynamodb.keys import encode_key
-from lambdamaker.services.dynamodb.query_sql import BOUNDS, COMPARE, Rows, successor, table_query
+from lambdamaker.services.dynamodb.query_sql import BOUNDS, COMPARE, read_table_query, successor
 from lambdamaker.services.dynamodb.tables import ddb_items
 from lambdamaker.services.dynamodb.values import Item, check_item, check_value, loads
 
@@ -128,19 +128,19 @@ def _page(
     cap = _INLINE_CAP.get()
     # A COUNT without a filter needs no item but the last one (for LastEvaluatedKey).
     counting = mode == "COUNT" and expressions.filter is None
-    for row in rows:
+    for text, size in rows:  # every read selects (item, size)
         scanned += 1
         if cap is not None and scanned > cap:
             raise _LongPage
-        read += row.size
+        read += size
         if counting:
             count += 1
             if (limit is not None and scanned >= limit) or read >= MAX_PAGE_BYTES:
-                item = loads(row.item)
+                item = loads(text)
                 last = {name: item[name] for name in key_names}
                 break
             continue
-        item = loads(row.item)
+        item = loads(text)
         if expressions.keep(item):
             count += 1
             if mode != "COUNT":
@@ -263,49 +263,53 @@ class ReadOperations(DynamoDBBase):
             expressions.finish()
         mode = _select_mode(params)
         forward = params.get("ScanIndexForward", True)
-        with self.platform.store.read() as conn:
-            table = self.get_table(conn, ctx.account_id, params["TableName"])
-            schema = table.key_schema
-            for name, _ in schema:
-                if name in (params.get("QueryFilter") or {}):
-                    raise validation(
-                        "QueryFilter can only contain non-primary key attributes: Primary key "
-                        f"attribute: {name}"
-                    )
-            if params.get("IndexName") is not None:
-                index = find_index(table, params["IndexName"])
-                schema = index.keys
-            (hash_name, hash_type), rest = schema[0], schema[1:]
-            if key_expression is not None:
-                conditions = self._expression_conditions(key_expression, schema, expressions)
-            for name in conditions:
-                if name not in dict(schema):
-                    raise validation("Query condition missed key schema element")
-            if hash_name not in conditions:
-                raise validation(f"Query condition missed key schema element: {hash_name}")
-            hash_op, (hash_value,) = self._condition(conditions[hash_name], hash_type)
-            if hash_op != "EQ":
-                raise validation("Query key condition not supported")
-            if params.get("IndexName") is not None:
-                reader = open_index(table, index, params, mode, expressions)
+        table = self.lookup_table(ctx.account_id, params["TableName"])
+        schema = table.key_schema
+        for name, _ in schema:
+            if name in (params.get("QueryFilter") or {}):
+                raise validation(
+                    "QueryFilter can only contain non-primary key attributes: Primary key "
+                    f"attribute: {name}"
+                )
+        if params.get("IndexName") is not None:
+            index = find_index(table, params["IndexName"])
+            schema = index.keys
+        (hash_name, hash_type), rest = schema[0], schema[1:]
+        if key_expression is not None:
+            conditions = self._expression_conditions(key_expression, schema, expressions)
+        for name in conditions:
+            if name not in dict(schema):
+                raise validation("Query condition missed key schema element")
+        if hash_name not in conditions:
+            raise validation(f"Query condition missed key schema element: {hash_name}")
+        hash_op, (hash_value,) = self._condition(conditions[hash_name], hash_type)
+        if hash_op != "EQ":
+            raise validation("Query key condition not supported")
+        if params.get("IndexName") is not None:
+            reader = open_index(table, index, params, mode, expressions)
+            with self.platform.store.read() as conn:
                 return self._query_index(
                     conn, reader, conditions, hash_value, params, mode, expressions
                 )
-            bounds: list[tuple[str, bytes]] = []
-            if rest and rest[0][0] in conditions:
-                bounds = self._range_bounds(conditions[rest[0][0]], rest[0][1])
-            start = _start_key(table, params)
-            if start is not None:
-                bounds.append((">" if forward else "<", start.range))
-            limit = params.get("Limit")
-            shape = (tuple(op for op, _ in bounds), bool(forward), limit is not None)
-            values: dict[str, Any] = {"t": table.id, "h": encode_key(hash_type, hash_value)}
-            values.update({f"r{i}": value for i, (_, value) in enumerate(bounds)})
-            if limit is not None:
-                values["n"] = limit
-            rows = table_query(shape).execute(conn, values)
-            key_names = [name for name, _ in table.key_schema]
-            return _page(table, key_names, Rows(rows), params, mode, expressions)
+        bounds: list[tuple[str, bytes]] = []
+        if rest and rest[0][0] in conditions:
+            bounds = self._range_bounds(conditions[rest[0][0]], rest[0][1])
+        start = _start_key(table, params)
+        if start is not None:
+            bounds.append((">" if forward else "<", start.range))
+        limit = params.get("Limit")
+        shape = (tuple(op for op, _ in bounds), bool(forward), limit is not None)
+        values: dict[str, Any] = {"t": table.id, "h": encode_key(hash_type, hash_value)}
+        values.update({f"r{i}": value for i, (_, value) in enumerate(bounds)})
+        if limit is not None:
+            values["n"] = limit
+        key_names = [name for name, _ in table.key_schema]
+        return read_table_query(
+            self.platform.store,
+            shape,
+            values,
+            lambda rows: _page(table, key_names, rows, params, mode, expressions),
+        )
 
     def _query_index(
         self,

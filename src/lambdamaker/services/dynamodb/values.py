@@ -15,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import base64
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -29,8 +30,14 @@ TYPES = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
 MAX_ITEM_BYTES = 400 * 1024
 _SET_NAMES = {"SS": "string", "NS": "number", "BS": "binary"}
 
+_PLAIN_INTEGER = re.compile(r"-?[1-9][0-9]{0,37}")
+"""An integer already canonical: no sign but ``-``, no leading zero, at most 38 digits (so
+within DynamoDB's digit and magnitude limits). The common case skips Decimal altogether."""
+
 
 def canonical_number(text: Any) -> str:
+    if type(text) is str and _PLAIN_INTEGER.fullmatch(text):
+        return text
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
@@ -104,6 +111,31 @@ def check_item(item: Item) -> Item:
     return {name: check_value(value) for name, value in item.items()}
 
 
+def check_sized_item(item: Item) -> tuple[Item, int]:
+    """``(check_item(item), item_size(of it))`` in one pass over the item (a write's hot path).
+
+    Scalar strings and numbers, most attributes, are handled inline; everything else goes
+    through ``check_value`` / ``value_size``, so both results equal the two-pass ones."""
+    out: Item = {}
+    size = 0
+    for name, value in item.items():
+        if type(value) is dict and len(value) == 1:
+            ((type_, inner),) = value.items()
+            if type_ == "S" and type(inner) is str:
+                out[name] = {"S": inner}
+                size += len(name.encode()) + len(inner.encode())
+                continue
+            if type_ == "N":
+                number = canonical_number(inner)
+                out[name] = {"N": number}
+                size += len(name.encode()) + _number_size(number)
+                continue
+        checked = check_value(value)
+        out[name] = checked
+        size += len(name.encode()) + value_size(checked)
+    return out, size
+
+
 def _number_size(text: str) -> int:
     digits = text.lstrip("-").replace(".", "").strip("0")
     return (len(digits) + 1) // 2 + 1
@@ -135,17 +167,12 @@ def item_size(item: Item) -> int:
     return sum(len(name.encode()) + value_size(value) for name, value in item.items())
 
 
-def _to_json(value: dict[str, Any]) -> dict[str, Any]:
-    ((type_, inner),) = value.items()
-    if type_ == "B":
-        return {"B": base64.b64encode(inner).decode()}
-    if type_ == "BS":
-        return {"BS": [base64.b64encode(b).decode() for b in inner]}
-    if type_ == "M":
-        return {"M": {k: _to_json(v) for k, v in inner.items()}}
-    if type_ == "L":
-        return {"L": [_to_json(v) for v in inner]}
-    return value
+def _base64(value: Any) -> str:
+    """orjson's fallback for what it cannot encode: binary (only ``B`` and ``BS`` members hold
+    bytes), as base64 text."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 def _from_json(value: dict[str, Any]) -> dict[str, Any]:
@@ -162,8 +189,21 @@ def _from_json(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def dumps(item: Item) -> str:
-    return orjson.dumps({k: _to_json(v) for k, v in item.items()}).decode()
+    return orjson.dumps(item, default=_base64).decode()
+
+
+# A stored item holding binary has the JSON member name "B" or "BS" somewhere; without either
+# (or a string that looks like one) the parsed JSON is the item as it is.
+_BINARY_MARKS = ('"B"', '"BS"')
+_BINARY_MARKS_BYTES = (b'"B"', b'"BS"')
 
 
 def loads(text: str | bytes) -> Item:
-    return {k: _from_json(v) for k, v in orjson.loads(text).items()}
+    data: Item = orjson.loads(text)
+    if isinstance(text, str):
+        binary = _BINARY_MARKS[0] in text or _BINARY_MARKS[1] in text
+    else:
+        binary = _BINARY_MARKS_BYTES[0] in text or _BINARY_MARKS_BYTES[1] in text
+    if not binary:
+        return data
+    return {k: _from_json(v) for k, v in data.items()}
