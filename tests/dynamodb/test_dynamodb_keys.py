@@ -50,6 +50,9 @@ def test_numbers_come_back_canonical() -> None:
         ({"N": "abc"}, "cannot be converted into a number"),
         ({"N": "1" * 39}, "more than 38 significant digits"),
         ({"N": "1e126"}, "Number overflow"),
+        ({"N": "1e999999999"}, "Number overflow"),  # past Decimal's own exponent limit
+        ({"N": "1e-131"}, "Number underflow"),
+        ({"N": "1e-999999999"}, "Number underflow"),  # not silently 0
         ({"SS": []}, "may not be empty"),
         ({"SS": ["a", "a"]}, "contains duplicates"),
         ({}, "Supplied AttributeValue is empty"),

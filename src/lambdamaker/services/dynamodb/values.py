@@ -46,9 +46,11 @@ def canonical_number(text: Any) -> str:
         raise validation("A value provided cannot be converted into a number")
     if value.is_zero():
         return "0"
-    value = EXACT.normalize(value)
-    _, digits, _ = value.as_tuple()
-    if len(digits) > 38:
+    # Counted before normalising: an exponent far outside the range would overflow (or
+    # silently underflow to 0 in) the context's own exponent limits.
+    digits = value.as_tuple().digits
+    significant = len(bytes(digits).rstrip(b"\x00"))
+    if significant > 38:
         raise validation("Attempting to store more than 38 significant digits in a Number")
     magnitude = value.adjusted()
     if magnitude > 125:
@@ -61,7 +63,7 @@ def canonical_number(text: Any) -> str:
             "Number underflow. Attempting to store a number with magnitude smaller than "
             "supported range"
         )
-    return format(value, "f")
+    return format(EXACT.normalize(value), "f")
 
 
 def check_value(value: Any) -> dict[str, Any]:
