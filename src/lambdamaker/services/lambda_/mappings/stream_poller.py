@@ -14,7 +14,8 @@ Invariants:
   first record at or after the time); shards created later (resharding) start at their
   beginning. After that the durable checkpoint is the only starting point.
 - ``stop()`` waits for the workers: an invocation in flight finishes and its batch is committed
-  (one transaction: checkpoint and OnFailure record together); no new batch starts. Records
+  (one transaction: checkpoint and OnFailure record together, written by ``commits`` while
+  the shard goes on, and flushed before a worker ends); no new batch starts. Records
   read but not done stay after the checkpoint and are delivered again by the next poller.
 - ``update(mapping)`` is read by lanes between batches; disabling ends the workers and no shard
   is polled while the mapping is disabled.
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from lambdamaker.engines.events.patterns import EventPattern
 from lambdamaker.services.lambda_.mappings import checkpoints
 from lambdamaker.services.lambda_.mappings.model import Mapping, StreamSource
+from lambdamaker.services.lambda_.mappings.stream_commits import CommitQueue
 from lambdamaker.services.lambda_.mappings.stream_shard import ShardWorker
 
 if TYPE_CHECKING:
@@ -72,6 +74,10 @@ class StreamPoller:
         self._thread: threading.Thread | None = None
         self._throttles = 0
         self._last_result = ""
+        self.commits = CommitQueue(
+            self.platform, mapping.uuid, self.now_ms, name=f"esm-{mapping.uuid[:8]}-commit"
+        )
+        """The shards' checkpoints and OnFailure records, committed off the invocation path."""
 
     # --- control ---------------------------------------------------------------------------
 

@@ -4,8 +4,12 @@ The worker reads a chunk of records after its in-memory position (initially the 
 checkpoint), drops those no filter matches, and hands the rest to ParallelizationFactor lanes:
 a record's lane is a hash of its partition key, so the records of one key stay in order on one
 lane. Lanes of a chunk run concurrently; the next chunk is read when all of them are done. The
-checkpoint is the low-water mark of done records (``checkpoints.Progress``), written once per
-finished batch, in the same transaction as the OnFailure delivery of a failed batch.
+checkpoint is the low-water mark of done records (``checkpoints.Progress``); each finished
+batch's checkpoint (with the OnFailure record of a failed batch) goes to the poller's
+``stream_commits.CommitQueue``, which writes it in one transaction while the next batch is
+invoked. The worker reads on from its in-memory position; when a commit fails it reads again
+from its last durable checkpoint (at-least-once, in order), and it flushes its commits before it
+ends or marks the shard finished.
 
 A closed shard read to its end is marked ``finished`` so its children may start.
 """
@@ -16,15 +20,14 @@ import logging
 import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
 from lambdamaker.engines.functions.spec import InvokeResult
-from lambdamaker.errors import ServiceError
-from lambdamaker.services.deliver import deliver
 from lambdamaker.services.lambda_.mappings import checkpoints
 from lambdamaker.services.lambda_.mappings.filters import passes
 from lambdamaker.services.lambda_.mappings.model import StreamRecord
+from lambdamaker.services.lambda_.mappings.stream_commits import Failure
 from lambdamaker.services.lambda_.mappings.stream_failures import failure_record
 from lambdamaker.services.lambda_.mappings.stream_lane import Lane
 
@@ -39,7 +42,11 @@ class ShardWorker:
         self.poller = poller
         self.shard_id = shard_id
         self.checkpoint = checkpoint
-        """The durable checkpoint as last committed by this worker."""
+        """The durable checkpoint as last committed for this worker."""
+        self.position = checkpoint
+        """Where the next read starts: the low-water mark of done records (ahead of
+        ``checkpoint`` while its commit is queued)."""
+        self._commit_error: BaseException | None = None
         self.progress = checkpoints.Progress(poller.source.order)
         self._lock = threading.Lock()
         self.thread = threading.Thread(
@@ -64,10 +71,35 @@ class ShardWorker:
                     log.exception(
                         "esm %s: shard %s failed", self.poller.mapping.uuid, self.shard_id
                     )
+                    self._rewind()
                     self.poller.pause(1.0)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+            self.poller.commits.flush()
+
+    # --- what the commit queue reports --------------------------------------------------------
+
+    def committed(self, checkpoint: str) -> None:
+        self.checkpoint = checkpoint
+
+    def commit_failed(self, error: BaseException) -> None:
+        self._commit_error = error
+
+    def _check_commits(self) -> None:
+        """Raise a failed commit's error (``_run`` then rewinds to the durable checkpoint)."""
+        error = self._commit_error
+        if error is not None:
+            raise error
+
+    def _rewind(self) -> None:
+        """After a failure: once the queued commits settled, read again from the durable
+        checkpoint (records done but not committed are delivered again)."""
+        self.poller.commits.flush()
+        with self._lock:
+            self._commit_error = None
+            self.position = self.checkpoint
+            self.poller.commits.recover(self)
 
     def _read(self) -> tuple[list[StreamRecord], bool]:
         """The next chunk, waiting up to the batching window (counted from the first record
@@ -79,7 +111,7 @@ class ShardWorker:
         deadline: float | None = None
         while True:
             closed = self.poller.is_closed(self.shard_id)
-            records = source.read(self.shard_id, self.checkpoint, want)
+            records = source.read(self.shard_id, self.position, want)
             if len(records) >= want or closed or self.poller.stopping:
                 return records, closed
             if records:
@@ -87,18 +119,22 @@ class ShardWorker:
                 deadline = now + mapping.window_s if deadline is None else deadline
                 if now >= deadline:
                     return records, closed
-            if not self.poller.mapping.enabled:
-                return [], closed
+            if not self.poller.mapping.enabled or self._commit_error is not None:
+                return [], closed  # a failed commit: ``_step`` rewinds before reading on
             if not self.poller.pause(self.poller.poll_interval_s):
                 return [], closed
 
     def _step(self, pool: ThreadPoolExecutor | None) -> bool:
         """One chunk; False when the worker should end (shard finished, or stopping)."""
+        self._check_commits()
         records, closed = self._read()
         if self.poller.stopping:
             return False
         if not records:
             if closed:
+                # Children start once this row is finished: its last checkpoint first.
+                self.poller.commits.flush()
+                self._check_commits()
                 checkpoints.finish(
                     self.poller.store, self.poller.mapping.uuid, self.shard_id, self.poller.now_ms()
                 )
@@ -123,6 +159,7 @@ class ShardWorker:
             futures = [
                 pool.submit(Lane(self.poller, self.shard_id, self._done).run, lane) for lane in busy
             ]
+            wait(futures)  # every lane has stopped before a failure of one is raised
             results = [f.result() for f in futures]
         return all(results)
 
@@ -133,13 +170,14 @@ class ShardWorker:
         invoke_count: int,
         last: InvokeResult | None,
     ) -> None:
-        """Records done (with ``condition``: failed, to OnFailure); commit the new checkpoint
-        and the OnFailure record in one transaction."""
+        """Records done (with ``condition``: failed, to OnFailure); queue the new checkpoint
+        and the OnFailure record, which are committed in one transaction."""
         poller = self.poller
         mapping = poller.mapping
         with self._lock:
+            self._check_commits()
             moved = self.progress.mark(records)
-            body = None
+            failure = None
             if condition is not None and mapping.on_failure_arn:
                 body = failure_record(
                     kind=mapping.kind,
@@ -152,21 +190,9 @@ class ShardWorker:
                     last=last,
                     now_ms=poller.now_ms(),
                 )
-            if moved is None and body is None:
+                failure = Failure(mapping.on_failure_arn, body, len(records))
+            if moved is None and failure is None:
                 return
-            with poller.store.begin() as conn:
-                if body is not None and mapping.on_failure_arn:
-                    try:
-                        deliver(poller.platform, conn, mapping.on_failure_arn, body)
-                    except ServiceError as exc:
-                        log.warning(
-                            "esm %s: OnFailure %s failed (%s); %d record(s) dropped",
-                            mapping.uuid,
-                            mapping.on_failure_arn,
-                            exc,
-                            len(records),
-                        )
-                if moved is not None:
-                    checkpoints.advance(conn, mapping.uuid, self.shard_id, moved, poller.now_ms())
             if moved is not None:
-                self.checkpoint = moved
+                self.position = moved
+            poller.commits.put(self, moved, failure)
