@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 import sqlalchemy as sa
 
 from lambdamaker.services.apigatewayv2 import tables as t
@@ -339,7 +340,7 @@ class HttpApiServer(ProxyServer):
         params = {
             "FunctionName": function_arn(uri),
             "InvocationType": "RequestResponse",
-            "Payload": json.dumps(event).encode(),
+            "Payload": orjson.dumps(event),
         }
         try:
             result = await invoke(ctx, params)
