@@ -11,7 +11,7 @@ by SQLAlchemy: ints, strings, bytes) are run this way.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -60,6 +60,17 @@ class RawStatement:
             params = {**defaults, **params}
         assert order is not None  # pysqlite is positional (qmark)
         return reader.execute(sql, tuple(params[name] for name in order))
+
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """The statement once per row, in one driver call on ``conn``'s DBAPI connection."""
+        sql, order, defaults = self._compiled(conn)
+        driver: Any = conn.connection.driver_connection
+        if defaults:
+            rows = [{**defaults, **row} for row in rows]
+        if order is None:
+            driver.cursor().executemany(sql, rows)
+        else:
+            driver.executemany(sql, [tuple(row[name] for name in order) for row in rows])
 
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run on ``conn``'s DBAPI connection; the driver's cursor."""
