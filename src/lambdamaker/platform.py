@@ -110,21 +110,15 @@ class Platform:
         self._started = True
 
     def close(self) -> None:
-        if self.worker:
-            for provider in self.providers.values():
-                provider.close()
-            self.store.close()
-            self.epochs.close()
-            self._started = False
-            return
         providers = list(self.providers.values())
         for provider in [p for p in providers if p.closes_first] + [
             p for p in providers if not p.closes_first
         ]:
             provider.close()
-        # After the providers: their engines may still append logs and usage while closing.
-        self.meter.close()
-        self.logs.close()
+        if not self.worker:  # a worker never started them
+            # After the providers: their engines may still append logs and usage while closing.
+            self.meter.close()
+            self.logs.close()
         self.store.close()
         self.epochs.close()
         self._started = False

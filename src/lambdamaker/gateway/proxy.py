@@ -212,9 +212,7 @@ async def _relay_body(
             if not data:
                 raise UpstreamClosed
             left -= len(data)
-            await send({"type": "http.response.body", "body": data, "more_body": left > 0})
-        if length > 0:
-            return keep_alive
+            await send({"type": "http.response.body", "body": data, "more_body": True})
     else:  # delimited by the end of the connection
         while data := await reader.read(_CHUNK):
             await send({"type": "http.response.body", "body": data, "more_body": True})

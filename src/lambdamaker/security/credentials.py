@@ -30,7 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from lambdamaker.store import Migration, Store
-from lambdamaker.store.epochs import CREDENTIALS, Epochs
+from lambdamaker.store.epochs import CREDENTIALS, Epochs, EpochWatch
 from lambdamaker.store.migrations import create_tables
 from lambdamaker.store.objects import write_file_atomic
 
@@ -90,7 +90,7 @@ class CredentialStore:
     def __init__(self, store: Store, account_id: str, epochs: Epochs | None = None) -> None:
         self.store = store
         self.epochs = epochs
-        self._seen_epoch = epochs.read(CREDENTIALS) if epochs is not None else 0
+        self._watch = EpochWatch(epochs, CREDENTIALS) if epochs is not None else None
         self.account_id = account_id
         self.root_arn = f"arn:aws:iam::{account_id}:root"
         self._cache: dict[str, KeyRecord | None] = {}
@@ -99,12 +99,9 @@ class CredentialStore:
 
     def lookup(self, access_key_id: str) -> KeyRecord | None:
         with self._lock:
-            if self.epochs is not None:
-                epoch = self.epochs.read(CREDENTIALS)
-                if epoch != self._seen_epoch:  # a key changed in another process
-                    self._seen_epoch = epoch
-                    self._cache.clear()
-                    self._generation += 1
+            if self._watch is not None and self._watch.moved():  # a key changed anywhere
+                self._cache.clear()
+                self._generation += 1
             if access_key_id in self._cache:
                 return self._cache[access_key_id]
             generation = self._generation

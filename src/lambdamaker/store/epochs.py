@@ -72,3 +72,22 @@ class Epochs:
             self._map.close()
         finally:
             os.close(self._fd)
+
+
+class EpochWatch:
+    """One cache's view of one slot: ``moved()`` answers True once for every change made (in
+    any process) since it last looked. Not thread-safe: callers ask under their own lock."""
+
+    __slots__ = ("_seen", "epochs", "slot")
+
+    def __init__(self, epochs: Epochs, slot: int) -> None:
+        self.epochs = epochs
+        self.slot = slot
+        self._seen = epochs.read(slot)
+
+    def moved(self) -> bool:
+        value = self.epochs.read(self.slot)
+        if value == self._seen:
+            return False
+        self._seen = value
+        return True

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from lambdamaker.store.epochs import TABLES, TABLES_CHANGING
+from lambdamaker.store.epochs import TABLES, TABLES_CHANGING, EpochWatch
 
 if TYPE_CHECKING:
     from lambdamaker.services.dynamodb.common import Table
@@ -45,7 +45,7 @@ class TableCache:
         self._changing = 0
         self._entries: dict[tuple[str, str], tuple[int, float, Table]] = {}
         self._epochs = epochs
-        self._seen_epoch = epochs.read(TABLES) if epochs is not None else 0
+        self._watch = EpochWatch(epochs, TABLES) if epochs is not None else None
 
     @contextmanager
     def changing(self) -> Iterator[None]:
@@ -70,14 +70,12 @@ class TableCache:
 
     def _others_changing(self) -> bool:
         """Whether another process changes (or just changed) a table: drop what we hold."""
-        epochs = self._epochs
-        if epochs is None:
+        watch = self._watch
+        if watch is None:
             return False
-        if epochs.read(TABLES_CHANGING) > 0:
+        if watch.epochs.read(TABLES_CHANGING) > 0:
             return True
-        epoch = epochs.read(TABLES)
-        if epoch != self._seen_epoch:  # under self._lock
-            self._seen_epoch = epoch
+        if watch.moved():  # under self._lock
             self._generation += 1
             self._entries.clear()
         return False
