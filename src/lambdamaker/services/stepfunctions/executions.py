@@ -43,8 +43,9 @@ from lambdamaker.services.stepfunctions.journal import (
     event_row,
     from_us,
 )
-from lambdamaker.services.stepfunctions.launch import ExpressRun, load_mock, parsed_definition
+from lambdamaker.services.stepfunctions.launch import ExpressRun, load_mock
 from lambdamaker.services.stepfunctions.machines import ResolvedMachine, resolve_for_execution
+from lambdamaker.services.stepfunctions.specs import parsed_definition
 from lambdamaker.services.stepfunctions.tokens import now_us
 
 MAX_INPUT = 256 * 1024

@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from lambdamaker.engines.workflows.execution import ExecutionSpec
+from lambdamaker.services.stepfunctions.specs import spec_from_row
 from lambdamaker.store import Migration, Store
 from lambdamaker.store.migrations import create_tables
 
@@ -136,21 +137,7 @@ class ExpressLedger:
             rows = list(conn.execute(sa.select(pending).order_by(pending.c.start_us)))
         return [
             PendingStart(
-                spec=ExecutionSpec(
-                    execution_arn=row.arn,
-                    state_machine_arn=row.state_machine_arn,
-                    state_machine_name=row.state_machine_name,
-                    name=row.name,
-                    definition=json.loads(row.definition),
-                    input=json.loads(row.input),
-                    start_time=datetime.fromtimestamp(row.start_us / 1_000_000, UTC),
-                    role_arn=row.role_arn,
-                    region=row.region,
-                    account_id=row.account,
-                    type="EXPRESS",
-                    state_machine_version_arn=row.version_arn,
-                    state_machine_alias_arn=row.alias_arn,
-                ),
+                spec=spec_from_row(row, "EXPRESS"),
                 input_text=row.input,
                 logging=json.loads(row.logging or "{}"),
             )

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 import importlib
 import json
 import logging
@@ -61,6 +60,7 @@ from lambdamaker.services.stepfunctions.journal import (
 from lambdamaker.services.stepfunctions.map_run_store import StoredMapRuns
 from lambdamaker.services.stepfunctions.notifier import Notifier
 from lambdamaker.services.stepfunctions.runner import Runner
+from lambdamaker.services.stepfunctions.specs import spec_from_row
 from lambdamaker.services.stepfunctions.standard_loads import ExecutionLoads, load_many
 from lambdamaker.services.stepfunctions.tokens import DurableTokenBroker, now_us
 from lambdamaker.store.group_commit import GroupCommitter
@@ -80,13 +80,6 @@ def load_mock(state_machine_name: str, test_case: str | None) -> MockTestCase | 
     if test_case is None:
         return None
     return load_mock_test_case(state_machine_name, test_case)
-
-
-@functools.lru_cache(maxsize=256)
-def parsed_definition(text: str) -> dict[str, Any]:
-    """A definition's parsed JSON, shared by the Express executions that run it (parsing a
-    large definition costs more than running it; the engine never mutates a definition)."""
-    return dict(json.loads(text))
 
 
 def logging_on(logging_config: dict[str, Any] | None) -> bool:
@@ -294,24 +287,6 @@ class ExecutionRuntime:
 
     # --- Standard ---------------------------------------------------------------------------
 
-    def spec_of_row(self, row: Any) -> ExecutionSpec:
-        return ExecutionSpec(
-            execution_arn=row.arn,
-            state_machine_arn=row.state_machine_arn,
-            state_machine_name=row.state_machine_name,
-            name=row.name,
-            definition=parsed_definition(row.definition),
-            input=json.loads(row.input),
-            start_time=datetime.fromtimestamp(row.start_us / 1_000_000, UTC),
-            role_arn=row.role_arn,
-            region=row.region,
-            account_id=row.account,
-            type="STANDARD",
-            redrive_count=row.redrive_count,
-            state_machine_version_arn=row.version_arn,
-            state_machine_alias_arn=row.alias_arn,
-        )
-
     def launch_standard(self, arn: str) -> None:
         """Run (or resume) the Standard execution ``arn`` on the runner."""
         self.runner.submit(arn, lambda: self._run_standard(arn))
@@ -320,7 +295,7 @@ class ExecutionRuntime:
         row, events = await self.loads.load(arn)
         if row is None or row.status != RUNNING:
             return
-        spec = self.spec_of_row(row)
+        spec = spec_from_row(row, "STANDARD", row.redrive_count)
         self.tokens.redrives[arn] = row.redrive_count
         journal = DurableJournal(self.runner.writer, arn, events, self.clock or time.time)
         try:
