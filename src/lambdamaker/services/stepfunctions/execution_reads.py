@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from lambdamaker.engines.workflows.history import HistoryEvent
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.stepfunctions import execution_tables as t
 from lambdamaker.services.stepfunctions import tables as machine_tables
@@ -180,20 +181,24 @@ class ExecutionReads(RuntimeHolder):
             rows = list(conn.execute(query.order_by(order).limit(size + 1)))
         events = []
         for row in rows[:size]:
-            event = event_of_row(row).to_api()
-            if not include_data:
-                for member, details in list(event.items()):
-                    if member.endswith("EventDetails") and isinstance(details, dict):
-                        event[member] = {
-                            k: v
-                            for k, v in details.items()
-                            if k not in ("input", "output", "parameters")
-                        }
-            events.append(event)
+            events.append(history_item(event_of_row(row), include_data))
         out: dict[str, Any] = {"events": events}
         if len(rows) > size:
             out["nextToken"] = encode_token(rows[size - 1].id)
         return out
+
+
+def history_item(event: HistoryEvent, include_data: bool) -> dict[str, Any]:
+    """An event as GetExecutionHistory returns it; without ``includeExecutionData`` its details
+    keep no input, output or parameters."""
+    api = event.to_api()
+    if not include_data:
+        for member, details in list(api.items()):
+            if member.endswith("EventDetails") and isinstance(details, dict):
+                api[member] = {
+                    k: v for k, v in details.items() if k not in ("input", "output", "parameters")
+                }
+    return api
 
 
 def describe_row(row: Any, now: datetime | None = None) -> dict[str, Any]:

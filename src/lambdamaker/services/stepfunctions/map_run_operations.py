@@ -38,6 +38,7 @@ from lambdamaker.services.stepfunctions.execution_reads import (
     ExecutionReads,
     execution_not_found,
     execution_row,
+    history_item,
 )
 from lambdamaker.services.stepfunctions.journal import from_us, load_events
 from lambdamaker.services.stepfunctions.map_run_children import (
@@ -339,19 +340,7 @@ def _history_page(events: list[HistoryEvent], params: dict[str, Any]) -> dict[st
     if position is not None:
         ordered = [e for e in ordered if (e.id < position if reverse else e.id > position)]
     page = ordered[:size]
-    out_events = []
-    for event in page:
-        api = event.to_api()
-        if not include_data:
-            for member, details in list(api.items()):
-                if member.endswith("EventDetails") and isinstance(details, dict):
-                    api[member] = {
-                        k: v
-                        for k, v in details.items()
-                        if k not in ("input", "output", "parameters")
-                    }
-        out_events.append(api)
-    out: dict[str, Any] = {"events": out_events}
+    out: dict[str, Any] = {"events": [history_item(event, include_data) for event in page]}
     if len(ordered) > size:
         out["nextToken"] = encode_token(page[-1].id)
     return out
