@@ -11,6 +11,19 @@ from botocore.exceptions import ClientError
 from lambdamaker.platform import Platform
 from lambdamaker.testing.inprocess import call_operation
 
+# CreateTable's key arguments of an on-demand table keyed by ``pk`` (S) and ``sk`` (N).
+PK_SK: dict[str, Any] = {
+    "KeySchema": [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ],
+    "AttributeDefinitions": [
+        {"AttributeName": "pk", "AttributeType": "S"},
+        {"AttributeName": "sk", "AttributeType": "N"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+}
+
 
 def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
     """(code, message) of the ClientError a ``pytest.raises`` caught."""

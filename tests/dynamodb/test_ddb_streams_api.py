@@ -10,19 +10,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from ddb_support import PK_SK
 from ddb_support import error_of as _error
-
-KEY = {
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-    "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "N"},
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
 
 
 @pytest.fixture()
@@ -35,7 +24,7 @@ def _table(ddb: Any, view: str | None) -> tuple[str, Any]:
     extra: dict[str, Any] = {}
     if view is not None:
         extra["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": view}
-    out = ddb.create_table(TableName=name, **KEY, **extra)["TableDescription"]
+    out = ddb.create_table(TableName=name, **PK_SK, **extra)["TableDescription"]
     return name, out.get("LatestStreamArn")  # None without a stream
 
 
@@ -121,7 +110,7 @@ def test_describe_table_and_stream_show_the_stream(ddb: Any, streams: Any) -> No
     desc = streams.describe_stream(StreamArn=arn)["StreamDescription"]
     assert desc["StreamStatus"] == "ENABLED"
     assert desc["TableName"] == name and desc["StreamLabel"] == label
-    assert desc["KeySchema"] == KEY["KeySchema"]
+    assert desc["KeySchema"] == PK_SK["KeySchema"]
     assert desc["StreamViewType"] == "NEW_IMAGE"
     assert isinstance(desc["CreationRequestDateTime"], datetime)
     (shard,) = desc["Shards"]
@@ -305,7 +294,7 @@ def test_bad_input_gets_the_services_errors(ddb: Any, streams: Any) -> None:
     with pytest.raises(ClientError) as e:
         ddb.create_table(
             TableName=f"st-{uuid.uuid4().hex[:10]}",
-            **KEY,
+            **PK_SK,
             StreamSpecification={"StreamEnabled": True},
         )
     assert _error(e)[0] == "ValidationException"

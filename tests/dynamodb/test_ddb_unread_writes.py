@@ -10,20 +10,9 @@ from typing import Any
 
 import pytest
 from ddb_inprocess import NOW, DynamoDB, in_process
+from ddb_support import PK_SK
 
 from lambdamaker.testing import FakeClock
-
-KEYS = {
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
-    "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "N"},
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-}
 
 
 @pytest.fixture()
@@ -41,7 +30,7 @@ def _puts(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_batch_writes_replace_and_delete_without_reading(ddb: DynamoDB) -> None:
-    ddb("CreateTable", TableName="plain", **KEYS)
+    ddb("CreateTable", TableName="plain", **PK_SK)
     ddb("PutItem", TableName="plain", Item=_item(1, old={"S": "x" * 3000}))
     ddb("PutItem", TableName="plain", Item=_item(2))
     writes = _puts([_item(1, v={"N": "0100"}), _item(3, v={"N": "-1.50"})])
@@ -62,7 +51,7 @@ def test_batch_writes_replace_and_delete_without_reading(ddb: DynamoDB) -> None:
 
 
 def test_capacity_and_old_items_are_still_read_when_asked_for(ddb: DynamoDB) -> None:
-    ddb("CreateTable", TableName="plain", **KEYS)
+    ddb("CreateTable", TableName="plain", **PK_SK)
     big = _item(1, v={"S": "x" * 3000})
     ddb("PutItem", TableName="plain", Item=big)
     # The replaced 3 KB item counts: 3 units, though the new item is tiny.
@@ -84,7 +73,7 @@ def test_capacity_and_old_items_are_still_read_when_asked_for(ddb: DynamoDB) -> 
 
 
 def test_binary_and_nested_values_round_trip(ddb: DynamoDB) -> None:
-    ddb("CreateTable", TableName="plain", **KEYS)
+    ddb("CreateTable", TableName="plain", **PK_SK)
     binary = _item(
         1,
         b={"B": b"\x00\xff"},
@@ -101,11 +90,11 @@ def test_binary_and_nested_values_round_trip(ddb: DynamoDB) -> None:
 
 def test_a_table_with_an_index_still_sees_every_change(ddb: DynamoDB) -> None:
     # (Tables with a stream: test_ddb_streams_api writes them with BatchWriteItem too.)
-    attributes = [*KEYS["AttributeDefinitions"], {"AttributeName": "g", "AttributeType": "S"}]
+    attributes = [*PK_SK["AttributeDefinitions"], {"AttributeName": "g", "AttributeType": "S"}]
     ddb(
         "CreateTable",
         TableName="indexed",
-        **{**KEYS, "AttributeDefinitions": attributes},
+        **{**PK_SK, "AttributeDefinitions": attributes},
         GlobalSecondaryIndexes=[
             {
                 "IndexName": "byg",

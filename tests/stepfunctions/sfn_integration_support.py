@@ -4,9 +4,11 @@ created through the providers' own operations, and handlers called with a ``Task
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,18 +24,27 @@ from lambdamaker.testing.inprocess import call_operation
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn-integration-role"
+MACHINE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/sfn-role"
 SERVICES = ["s3", "iam", "sts", "logs", "lambda", "sqs", "sns", "events", "dynamodb"]
 EXECUTION = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:machine:run-1"
 MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:machine"
 
 
+@contextmanager
+def started_platform(data: Path, services: list[str]) -> Iterator[Platform]:
+    """An in-process platform of ``services`` on ``data``, started, and closed on exit."""
+    p = Platform(PlatformConfig(data_dir=data), services=services)
+    p.start()
+    try:
+        yield p
+    finally:
+        p.close()
+
+
 @pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    data: Path = tmp_path_factory.mktemp("sfn-integrations") / "data"
-    p = Platform(PlatformConfig(data_dir=data), services=SERVICES)
-    p.start()
-    yield p
-    p.close()
+    with started_platform(tmp_path_factory.mktemp("sfn-integrations") / "data", SERVICES) as p:
+        yield p
 
 
 def call(platform: Platform, service: str, operation: str, **params: Any) -> dict[str, Any]:
@@ -42,6 +53,22 @@ def call(platform: Platform, service: str, operation: str, **params: Any) -> dic
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def create_machine(
+    platform: Platform, states: dict[str, Any], start: str, name: str | None = None
+) -> str:
+    """A new state machine running ``states`` from ``start`` (named ``name``, or a unique
+    name); its ARN."""
+    created = call(
+        platform,
+        "stepfunctions",
+        "CreateStateMachine",
+        name=name or unique("m"),
+        roleArn=MACHINE_ROLE,
+        definition=json.dumps({"StartAt": start, "States": states}),
+    )
+    return str(created["stateMachineArn"])
 
 
 def create_function(platform: Platform, source: str, prefix: str = "fn") -> tuple[str, str]:

@@ -3,17 +3,11 @@ paging, delete, and the errors for bad names and ARNs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from sfn_support import error_of, unique
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
 
 
 def test_create_describe_delete_activity(sfn: Any) -> None:

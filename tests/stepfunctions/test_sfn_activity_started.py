@@ -8,62 +8,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sfn_support import ROLE, create, unique
+from sfn_support import ROLE, activity_machine, events_of, take, wait_done, wait_event
 
 from lambdamaker.testing import ServerProcess
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
-
-
-def activity_machine(sfn: Any, heartbeat: int | None = None) -> tuple[str, str]:
-    activity = sfn.create_activity(name=unique("act"))["activityArn"]
-    state: dict[str, Any] = {"Type": "Task", "Resource": activity, "End": True}
-    if heartbeat is not None:
-        state["HeartbeatSeconds"] = heartbeat
-    definition = json.dumps({"StartAt": "Work", "States": {"Work": state}})
-    return activity, create(sfn, definition=definition)
-
-
-def take(sfn: Any, activity: str, worker: str | None = "w1") -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    extra = {"workerName": worker} if worker is not None else {}
-    while time.monotonic() < deadline:
-        task: dict[str, Any] = sfn.get_activity_task(activityArn=activity, **extra)
-        if task.get("taskToken"):
-            return task
-    raise AssertionError("no activity task")
-
-
-def wait_done(sfn: Any, arn: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        out: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if out["status"] != "RUNNING" or time.monotonic() > deadline:
-            return out
-        time.sleep(0.02)
-
-
-def events_of(sfn: Any, arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = sfn.get_execution_history(executionArn=arn)["events"]
-    return events
-
-
-def wait_event(sfn: Any, arn: str, event_type: str) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        events = events_of(sfn, arn)
-        if any(e["type"] == event_type for e in events):
-            return events
-        time.sleep(0.02)
-    raise AssertionError(f"no {event_type}")
 
 
 def check_chain(events: list[dict[str, Any]]) -> None:

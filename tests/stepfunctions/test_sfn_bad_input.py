@@ -8,18 +8,11 @@ function that does not exist (the execution fails cleanly)."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sfn_support import ROLE, create, error_of, unique
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
+from sfn_support import ROLE, create, error_of, unique, wait_done
 
 
 def machine(**states: dict[str, Any]) -> str:
@@ -70,15 +63,6 @@ def test_bad_definitions_are_invalid_definition_and_create_nothing(sfn: Any, cas
     assert result["diagnostics"] and all(d["severity"] for d in result["diagnostics"])
 
 
-def finished(sfn: Any, arn: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if described["status"] != "RUNNING" or time.monotonic() > deadline:
-            return described
-        time.sleep(0.05)
-
-
 def test_oversized_and_invalid_input_are_rejected_and_start_nothing(sfn: Any) -> None:
     arn = create(sfn, definition=machine(A={"Type": "Pass", "End": True}))
     big = json.dumps({"blob": "x" * (256 * 1024)})
@@ -94,7 +78,7 @@ def test_intrinsic_arity_error_fails_the_execution_with_states_runtime(sfn: Any)
     definition = machine(A={"Type": "Pass", "Parameters": {"h.$": "States.Hash('x')"}, "End": True})
     arn = create(sfn, definition=definition)
     run = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
-    described = finished(sfn, run)
+    described = wait_done(sfn, run, timeout=60)
     assert described["status"] == "FAILED"
     assert described["error"] == "States.Runtime"
     assert "States.Hash" in described["cause"]
@@ -110,7 +94,7 @@ def test_failing_timing_out_and_missing_tasks_fail_the_execution_cleanly(sfn: An
         }
     )
     run = sfn.start_execution(stateMachineArn=create(sfn, definition=missing))["executionArn"]
-    described = finished(sfn, run)
+    described = wait_done(sfn, run, timeout=60)
     assert (described["status"], described["error"]) == (
         "FAILED",
         "Lambda.ResourceNotFoundException",
@@ -129,7 +113,7 @@ def test_failing_timing_out_and_missing_tasks_fail_the_execution_cleanly(sfn: An
         }
     )
     run = sfn.start_execution(stateMachineArn=create(sfn, definition=timing_out))["executionArn"]
-    described = finished(sfn, run)
+    described = wait_done(sfn, run, timeout=60)
     assert described["status"] == "FAILED"
     assert described["error"] in {
         "States.Timeout",

@@ -5,45 +5,11 @@ it alive, and tokens that name nothing, or a finished task, get AWS's errors."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sfn_support import create, error_of, unique
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
-
-
-def activity_machine(sfn: Any, heartbeat: int | None = None) -> tuple[str, str]:
-    activity = sfn.create_activity(name=unique("act"))["activityArn"]
-    state: dict[str, Any] = {"Type": "Task", "Resource": activity, "End": True}
-    if heartbeat is not None:
-        state["HeartbeatSeconds"] = heartbeat
-    definition = json.dumps({"StartAt": "Work", "States": {"Work": state}})
-    return activity, create(sfn, definition=definition)
-
-
-def take(sfn: Any, activity: str, worker: str = "w1") -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        task: dict[str, Any] = sfn.get_activity_task(activityArn=activity, workerName=worker)
-        if task.get("taskToken"):
-            return task
-    raise AssertionError("no activity task")
-
-
-def wait_done(sfn: Any, arn: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while True:
-        out: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if out["status"] != "RUNNING" or time.monotonic() > deadline:
-            return out
-        time.sleep(0.02)
+from sfn_support import activity_machine, error_of, take, wait_done
 
 
 def test_a_worker_takes_the_task_and_its_success_ends_the_execution(sfn: Any) -> None:

@@ -13,14 +13,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sfn_integration_support import call, registry_of, run_task, unique
+from sfn_integration_support import (
+    call,
+    create_machine,
+    registry_of,
+    run_task,
+    started_platform,
+    unique,
+)
 
-from lambdamaker.config import PlatformConfig
 from lambdamaker.engines.workflows.errors import StatesError
 from lambdamaker.errors import ServiceError
 from lambdamaker.platform import Platform
 
-ROLE = "arn:aws:iam::000000000000:role/sfn-role"
 SDK = "arn:aws:states:::aws-sdk:"
 
 
@@ -28,23 +33,8 @@ SDK = "arn:aws:states:::aws-sdk:"
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data = tmp_path_factory.mktemp("sfn-error-shapes") / "data"
     services = ["iam", "sts", "logs", "s3", "sqs", "dynamodb", "stepfunctions"]
-    p = Platform(PlatformConfig(data_dir=data), services=services)
-    p.start()
-    yield p
-    p.close()
-
-
-def machine(platform: Platform, states: dict[str, Any], start: str) -> str:
-    definition = json.dumps({"StartAt": start, "States": states})
-    created = call(
-        platform,
-        "stepfunctions",
-        "CreateStateMachine",
-        name=unique("m"),
-        roleArn=ROLE,
-        definition=definition,
-    )
-    return str(created["stateMachineArn"])
+    with started_platform(data, services) as p:
+        yield p
 
 
 def start(platform: Platform, arn: str, data: Any) -> str:
@@ -92,7 +82,7 @@ def test_a_missed_heartbeat_is_states_timeout_caught_as_heartbeat_timeout(
         "Wait": callback_state(HeartbeatSeconds=1, catch=["States.HeartbeatTimeout"]),
         "Caught": {"Type": "Pass", "End": True},
     }
-    arn = start(platform, machine(platform, states, "Wait"), {"queue": queue})
+    arn = start(platform, create_machine(platform, states, "Wait"), {"queue": queue})
     out = finished(platform, arn)
     assert out["status"] == "SUCCEEDED"
     assert json.loads(out["output"])["err"]["Error"] == "States.Timeout"
@@ -104,14 +94,14 @@ def test_a_missed_heartbeat_is_states_timeout_caught_as_heartbeat_timeout(
 def test_a_failure_without_error_or_cause_is_caught_with_nulls(platform: Platform) -> None:
     queue = call(platform, "sqs", "CreateQueue", QueueName=unique("q"))["QueueUrl"]
     states = {"Wait": callback_state(catch=["States.ALL"]), "Caught": {"Type": "Pass", "End": True}}
-    arn = start(platform, machine(platform, states, "Wait"), {"queue": queue})
+    arn = start(platform, create_machine(platform, states, "Wait"), {"queue": queue})
     call(platform, "stepfunctions", "SendTaskFailure", taskToken=token_from(platform, queue))
     out = finished(platform, arn)
     assert json.loads(out["output"]) == {"queue": queue, "err": {"Error": None, "Cause": None}}
 
 
 def test_a_sync_task_has_a_token_that_ends_it_early(platform: Platform) -> None:
-    child = machine(platform, {"W": {"Type": "Wait", "Seconds": 600, "End": True}}, "W")
+    child = create_machine(platform, {"W": {"Type": "Wait", "Seconds": 600, "End": True}}, "W")
     parent_states = {
         "Run": {
             "Type": "Task",
@@ -120,7 +110,7 @@ def test_a_sync_task_has_a_token_that_ends_it_early(platform: Platform) -> None:
             "End": True,
         }
     }
-    arn = start(platform, machine(platform, parent_states, "Run"), {})
+    arn = start(platform, create_machine(platform, parent_states, "Run"), {})
     deadline = time.monotonic() + 30
     children: list[dict[str, Any]] = []
     while not children:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sfn_support import create, error_of, unique
+from sfn_support import create, error_of, unique, wait_done, wait_event
 
 WAIT_LONG = json.dumps(
     {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": True}}}
@@ -34,25 +34,6 @@ CHAIN = json.dumps(
 def sfn(boto_client: Callable[..., Any]) -> Any:
     # StartSyncExecution's endpoint has a ``sync-`` host prefix: a local server has one host.
     return boto_client("stepfunctions", inject_host_prefix=False)
-
-
-def wait_done(sfn: Any, arn: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        out: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if out["status"] != "RUNNING" or time.monotonic() > deadline:
-            return out
-        time.sleep(0.02)
-
-
-def wait_running_event(sfn: Any, arn: str, event_type: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        events = sfn.get_execution_history(executionArn=arn)["events"]
-        if any(e["type"] == event_type for e in events):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"no {event_type} in {arn}")
 
 
 def test_a_standard_execution_runs_to_success_and_is_described(sfn: Any) -> None:
@@ -143,7 +124,7 @@ def test_unknown_and_malformed_execution_arns(sfn: Any) -> None:
 def test_stop_aborts_a_running_execution_and_appends_nothing_after(sfn: Any) -> None:
     machine = create(sfn, definition=WAIT_LONG)
     arn = sfn.start_execution(stateMachineArn=machine)["executionArn"]
-    wait_running_event(sfn, arn, "WaitStateEntered")
+    wait_event(sfn, arn, "WaitStateEntered")
     stopped = sfn.stop_execution(executionArn=arn, error="Halt", cause="by test")
     out = sfn.describe_execution(executionArn=arn)
     assert out["status"] == "ABORTED"

@@ -9,52 +9,35 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sfn_integration_support import call, registry_of, request
+from sfn_integration_support import create_machine, registry_of, request, started_platform
 
-from lambdamaker.config import PlatformConfig
 from lambdamaker.engines.workflows.errors import StatesError
 from lambdamaker.platform import Platform
 
-ROLE = "arn:aws:iam::000000000000:role/sfn-role"
 START = "arn:aws:states:::states:startExecution"
 
 
 @pytest.fixture(scope="module")
 def sfn_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     data = tmp_path_factory.mktemp("sfn-nested") / "data"
-    p = Platform(PlatformConfig(data_dir=data), services=["iam", "sts", "logs", "stepfunctions"])
-    p.start()
-    yield p
-    p.close()
-
-
-def machine(platform: Platform, name: str, states: dict[str, Any], start: str) -> str:
-    definition = json.dumps({"StartAt": start, "States": states})
-    created = call(
-        platform,
-        "stepfunctions",
-        "CreateStateMachine",
-        name=name,
-        roleArn=ROLE,
-        definition=definition,
-    )
-    return str(created["stateMachineArn"])
+    with started_platform(data, ["iam", "sts", "logs", "stepfunctions"]) as p:
+        yield p
 
 
 @pytest.fixture(scope="module")
 def machines(sfn_platform: Platform) -> dict[str, str]:
     return {
-        "ok": machine(
+        "ok": create_machine(
             sfn_platform,
-            "child-ok",
             {"P": {"Type": "Pass", "Result": {"Arg1": "argument1"}, "End": True}},
             "P",
+            "child-ok",
         ),
-        "fail": machine(
+        "fail": create_machine(
             sfn_platform,
-            "child-fail",
             {"F": {"Type": "Fail", "Error": "SomeFailure", "Cause": "It failed."}},
             "F",
+            "child-fail",
         ),
     }
 

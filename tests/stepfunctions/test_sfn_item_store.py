@@ -5,17 +5,11 @@ bucket fails the Map with the S3 error AWS names."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sfn_support import create, unique
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
+from sfn_support import distributed_map, run_to_end, unique
 
 
 @pytest.fixture()
@@ -23,40 +17,15 @@ def s3(boto_client: Callable[..., Any]) -> Any:
     return boto_client("s3")
 
 
-def wait_done(sfn: Any, arn: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        out: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if out["status"] != "RUNNING" or time.monotonic() > deadline:
-            return out
-        time.sleep(0.05)
+PASS = {"P": {"Type": "Pass", "End": True}}
 
 
 def reader_map(reader: dict[str, Any], **extra: Any) -> str:
-    return json.dumps(
-        {
-            "StartAt": "M",
-            "States": {
-                "M": {
-                    "Type": "Map",
-                    "ItemReader": reader,
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "P",
-                        "States": {"P": {"Type": "Pass", "End": True}},
-                    },
-                    "End": True,
-                    **extra,
-                }
-            },
-        }
-    )
+    return distributed_map(PASS, "P", ItemReader=reader, **extra)
 
 
 def run(sfn: Any, definition: str, payload: dict[str, Any]) -> dict[str, Any]:
-    machine = create(sfn, definition=definition)
-    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))["executionArn"]
-    return wait_done(sfn, arn)
+    return run_to_end(sfn, definition, payload)[2]
 
 
 def bucket(s3: Any) -> str:

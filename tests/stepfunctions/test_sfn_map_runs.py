@@ -6,30 +6,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from sfn_support import create, error_of
+from sfn_support import create, distributed_map, error_of, run_to_end, wait_done
 
 BAD_RUN = (
     "arn:aws:states:us-east-1:000000000000:mapRun:nope/label:00000000-0000-0000-0000-000000000000"
 )
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
-
-
-def wait_done(sfn: Any, arn: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        out: dict[str, Any] = sfn.describe_execution(executionArn=arn)
-        if out["status"] != "RUNNING" or time.monotonic() > deadline:
-            return out
-        time.sleep(0.05)
 
 
 def distributed(label: str | None = "Each", fail_on: int | None = None, **extra: Any) -> str:
@@ -43,29 +28,30 @@ def distributed(label: str | None = "Each", fail_on: int | None = None, **extra:
             "Default": "P",
         }
         states["F"] = {"Type": "Fail", "Error": "Bad", "Cause": "item failed"}
-    state: dict[str, Any] = {
-        "Type": "Map",
-        "ItemProcessor": {
-            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-            "StartAt": start,
-            "States": states,
-        },
-        "End": True,
-        **extra,
-    }
     if label is not None:
-        state["Label"] = label
-    return json.dumps({"StartAt": "M", "States": {"M": state}})
+        extra["Label"] = label
+    return distributed_map(states, start, **extra)
 
 
-def run(sfn: Any, definition: str, items: list[Any]) -> tuple[str, str, dict[str, Any]]:
-    machine = create(sfn, definition=definition)
-    arn = sfn.start_execution(stateMachineArn=machine, input=json.dumps(items))["executionArn"]
-    return machine, arn, wait_done(sfn, arn)
+def waiting(seconds: int, **extra: Any) -> str:
+    """A Distributed Map whose every child waits ``seconds``."""
+    return distributed_map({"W": {"Type": "Wait", "Seconds": seconds, "End": True}}, "W", **extra)
+
+
+def first_map_runs(sfn: Any, arn: str) -> list[Any]:
+    """The execution's map runs as soon as it has one (empty if none appears in 20 s)."""
+    deadline = time.monotonic() + 20
+    runs: list[Any] = []
+    while not runs and time.monotonic() < deadline:
+        runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+        time.sleep(0.05)
+    return runs
 
 
 def test_describe_and_list_a_finished_map_run(sfn: Any) -> None:
-    machine, arn, out = run(sfn, distributed(MaxConcurrency=2, ToleratedFailureCount=1), [1, 2, 3])
+    machine, arn, out = run_to_end(
+        sfn, distributed(MaxConcurrency=2, ToleratedFailureCount=1), [1, 2, 3]
+    )
     assert out["status"] == "SUCCEEDED"
     runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
     assert len(runs) == 1
@@ -86,7 +72,7 @@ def test_describe_and_list_a_finished_map_run(sfn: Any) -> None:
 
 
 def test_children_are_listed_described_and_have_their_own_history(sfn: Any) -> None:
-    machine, arn, out = run(sfn, distributed(ToleratedFailureCount=5, fail_on=2), [1, 2, 3])
+    machine, arn, out = run_to_end(sfn, distributed(ToleratedFailureCount=5, fail_on=2), [1, 2, 3])
     assert out["status"] == "SUCCEEDED", out
     run_arn = sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
     assert sfn.describe_map_run(mapRunArn=run_arn)["itemCounts"]["failed"] == 1
@@ -118,7 +104,7 @@ def test_children_are_listed_described_and_have_their_own_history(sfn: Any) -> N
 
 
 def test_parent_history_hides_the_iterations(sfn: Any) -> None:
-    _, arn, out = run(sfn, distributed(), [1, 2])
+    _, arn, out = run_to_end(sfn, distributed(), [1, 2])
     assert out["status"] == "SUCCEEDED"
     events = sfn.get_execution_history(executionArn=arn)["events"]
     types = [e["type"] for e in events]
@@ -142,30 +128,9 @@ def test_parent_history_hides_the_iterations(sfn: Any) -> None:
 
 
 def test_update_map_run_changes_its_settings_while_running(sfn: Any) -> None:
-    definition = json.dumps(
-        {
-            "StartAt": "M",
-            "States": {
-                "M": {
-                    "Type": "Map",
-                    "MaxConcurrency": 1,
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "W",
-                        "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}},
-                    },
-                    "End": True,
-                }
-            },
-        }
-    )
-    machine = create(sfn, definition=definition)
+    machine = create(sfn, definition=waiting(1, MaxConcurrency=1))
     arn = sfn.start_execution(stateMachineArn=machine, input="[1, 2]")["executionArn"]
-    deadline = time.monotonic() + 20
-    runs: list[Any] = []
-    while not runs and time.monotonic() < deadline:
-        runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
-        time.sleep(0.05)
+    runs = first_map_runs(sfn, arn)
     run_arn = runs[0]["mapRunArn"]
     assert sfn.describe_map_run(mapRunArn=run_arn)["status"] == "RUNNING"
     sfn.update_map_run(
@@ -205,30 +170,16 @@ def test_unknown_and_malformed_map_run_arns(sfn: Any) -> None:
 
 
 def test_children_cancelled_by_a_failed_run_are_aborted(sfn: Any) -> None:
-    definition = json.dumps(
-        {
-            "StartAt": "M",
-            "States": {
-                "M": {
-                    "Type": "Map",
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "C",
-                        "States": {
-                            "C": {
-                                "Type": "Choice",
-                                "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "F"}],
-                                "Default": "W",
-                            },
-                            "W": {"Type": "Wait", "Seconds": 30, "End": True},
-                            "F": {"Type": "Fail", "Error": "Boom"},
-                        },
-                    },
-                    "End": True,
-                }
-            },
-        }
-    )
+    states = {
+        "C": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$", "NumericEquals": 0, "Next": "F"}],
+            "Default": "W",
+        },
+        "W": {"Type": "Wait", "Seconds": 30, "End": True},
+        "F": {"Type": "Fail", "Error": "Boom"},
+    }
+    definition = distributed_map(states, "C")
     machine = create(sfn, definition=definition)
     arn = sfn.start_execution(stateMachineArn=machine, input="[0, 1, 1]")["executionArn"]
     out = wait_done(sfn, arn)
@@ -245,7 +196,7 @@ def test_children_cancelled_by_a_failed_run_are_aborted(sfn: Any) -> None:
 
 
 def test_state_machine_for_a_child_is_the_item_processor(sfn: Any) -> None:
-    machine, arn, out = run(sfn, distributed(label="Items"), [1])
+    machine, arn, out = run_to_end(sfn, distributed(label="Items"), [1])
     assert out["status"] == "SUCCEEDED"
     run_arn = sfn.list_map_runs(executionArn=arn)["mapRuns"][0]["mapRunArn"]
     child = sfn.list_executions(mapRunArn=run_arn)["executions"][0]
@@ -259,29 +210,9 @@ def test_state_machine_for_a_child_is_the_item_processor(sfn: Any) -> None:
 
 
 def test_stopping_the_parent_aborts_its_running_map_run(sfn: Any) -> None:
-    definition = json.dumps(
-        {
-            "StartAt": "M",
-            "States": {
-                "M": {
-                    "Type": "Map",
-                    "ItemProcessor": {
-                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                        "StartAt": "W",
-                        "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}},
-                    },
-                    "End": True,
-                }
-            },
-        }
-    )
-    machine = create(sfn, definition=definition)
+    machine = create(sfn, definition=waiting(60))
     arn = sfn.start_execution(stateMachineArn=machine, input="[1, 2]")["executionArn"]
-    deadline = time.monotonic() + 20
-    runs: list[Any] = []
-    while not runs and time.monotonic() < deadline:
-        runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
-        time.sleep(0.05)
+    runs = first_map_runs(sfn, arn)
     sfn.stop_execution(executionArn=arn)
     described = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
     assert described["status"] == "ABORTED"

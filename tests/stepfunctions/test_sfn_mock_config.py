@@ -16,9 +16,9 @@ from sfn_integration_support import (
     platform,  # noqa: F401 - the module's platform fixture
     registry_of,
     run_task,
+    started_platform,
 )
 
-from lambdamaker.config import PlatformConfig
 from lambdamaker.engines.workflows.errors import StatesError
 from lambdamaker.platform import Platform
 from lambdamaker.services.stepfunctions.integrations import (
@@ -204,13 +204,10 @@ def test_a_nested_execution_is_described_as_sync_and_sync2_return_it() -> None:
 
 @pytest.fixture()
 def sfn_platform(tmp_path: Path) -> Iterator[Platform]:
-    p = Platform(
-        PlatformConfig(data_dir=tmp_path / "data"),
-        services=["iam", "sts", "logs", "sqs", "sns", "stepfunctions"],
-    )
-    p.start()
-    yield p
-    p.close()
+    with started_platform(
+        tmp_path / "data", ["iam", "sts", "logs", "sqs", "sns", "stepfunctions"]
+    ) as p:
+        yield p
 
 
 def test_mocked_callback_tasks_complete_their_own_tokens(sfn_platform: Platform) -> None:

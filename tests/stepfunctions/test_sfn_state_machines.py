@@ -5,7 +5,6 @@ a boto3 user meets, and ValidateStateMachineDefinition."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,11 +12,6 @@ from botocore.exceptions import ClientError
 from sfn_support import ROLE, create, definition, error_of, unique
 
 LOG_GROUP = "arn:aws:logs:us-east-1:000000000000:log-group:/sfn/test:*"
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
 
 
 def test_create_and_describe_a_standard_state_machine(sfn: Any) -> None:

@@ -3,17 +3,11 @@ overwrite, untag, list; the 50-tag limit; missing resources and wrong ARNs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from sfn_support import create, error_of, unique
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
 
 
 def _tags(**pairs: str) -> list[dict[str, str]]:

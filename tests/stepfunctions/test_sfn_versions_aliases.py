@@ -5,7 +5,6 @@ deleting them, and aliases with one or two weighted routes; plus the executions-
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,11 +19,6 @@ from lambdamaker.services.stepfunctions.provider import StepFunctionsProvider
 from lambdamaker.store import Store
 from lambdamaker.store.migrations import apply_migrations
 from lambdamaker.testing import ServerProcess
-
-
-@pytest.fixture()
-def sfn(boto_client: Callable[..., Any]) -> Any:
-    return boto_client("stepfunctions")
 
 
 def test_publish_on_create_and_describe_the_version(sfn: Any) -> None:

@@ -9,10 +9,10 @@ Invariants:
   and ``ExclusiveStartKey`` resumes strictly after it, so pages never repeat or skip items.
 - Parallel Scan segment ``i`` of ``n`` owns a contiguous bucket range (``tables``); segments
   partition the table.
-- A KeyConditionExpression is parsed by the tables engine and mapped onto the legacy
-  ``KeyConditions`` path, so both share one range-scan implementation. A FilterExpression runs
-  after ``Limit`` items were read (``ScannedCount`` counts them, ``Count`` the survivors), and
-  projection applies last, as in DynamoDB.
+- A Query's key conditions (KeyConditionExpression or legacy ``KeyConditions``) become bounds
+  on the stored sort key (``key_conditions``), so both forms share one range scan.
+- A FilterExpression runs after ``Limit`` items were read (``ScannedCount`` counts them,
+  ``Count`` the survivors), and projection applies last, as in DynamoDB.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ import anyio.to_thread
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from lambdamaker.engines.tables import KeyCondition, parse_key_condition
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.base import RequestContext
 from lambdamaker.services.dynamodb import legacy
@@ -37,15 +36,21 @@ from lambdamaker.services.dynamodb.common import (
     Table,
     request_key,
 )
-from lambdamaker.services.dynamodb.errors import invalid, validation
+from lambdamaker.services.dynamodb.errors import validation
 from lambdamaker.services.dynamodb.expressions import RequestExpressions
 from lambdamaker.services.dynamodb.index_reads import E, IndexRead, open_index, tuple_after
 from lambdamaker.services.dynamodb.indexes import find_index
 from lambdamaker.services.dynamodb.item_ops import select
+from lambdamaker.services.dynamodb.key_conditions import (
+    checked_condition,
+    expression_conditions,
+    range_bounds,
+    range_clauses,
+)
 from lambdamaker.services.dynamodb.keys import encode_key
-from lambdamaker.services.dynamodb.query_sql import BOUNDS, COMPARE, read_table_query, successor
+from lambdamaker.services.dynamodb.query_sql import read_table_query
 from lambdamaker.services.dynamodb.tables import ddb_items
-from lambdamaker.services.dynamodb.values import Item, check_item, check_value, loads
+from lambdamaker.services.dynamodb.values import Item, check_item, loads
 
 MAX_PAGE_BYTES = 1024 * 1024
 
@@ -56,18 +61,6 @@ def legacy_filter(params: dict[str, Any], expressions: RequestExpressions, name:
     condition = legacy.filter_condition(params.get(name), params.get("ConditionalOperator"))
     if condition is not None:
         expressions.filter = condition
-
-
-_OPERATORS = {
-    "=": "EQ",
-    "<": "LT",
-    "<=": "LE",
-    ">": "GT",
-    ">=": "GE",
-    "BETWEEN": "BETWEEN",
-    "begins_with": "BEGINS_WITH",
-}
-_ARGUMENTS = {"EQ": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1, "BEGINS_WITH": 1, "BETWEEN": 2}
 
 
 def _start_key(table: Table, params: dict[str, Any]) -> StoredKey | None:
@@ -276,13 +269,13 @@ class ReadOperations(DynamoDBBase):
             schema = index.keys
         (hash_name, hash_type), rest = schema[0], schema[1:]
         if key_expression is not None:
-            conditions = self._expression_conditions(key_expression, schema, expressions)
+            conditions = expression_conditions(key_expression, schema, expressions)
         for name in conditions:
             if name not in dict(schema):
                 raise validation("Query condition missed key schema element")
         if hash_name not in conditions:
             raise validation(f"Query condition missed key schema element: {hash_name}")
-        hash_op, (hash_value,) = self._condition(conditions[hash_name], hash_type)
+        hash_op, (hash_value,) = checked_condition(conditions[hash_name], hash_type)
         if hash_op != "EQ":
             raise validation("Query key condition not supported")
         if params.get("IndexName") is not None:
@@ -293,7 +286,7 @@ class ReadOperations(DynamoDBBase):
                 )
         bounds: list[tuple[str, bytes]] = []
         if rest and rest[0][0] in conditions:
-            bounds = self._range_bounds(conditions[rest[0][0]], rest[0][1])
+            bounds = range_bounds(conditions[rest[0][0]], rest[0][1])
         start = _start_key(table, params)
         if start is not None:
             bounds.append((">" if forward else "<", start.range))
@@ -325,7 +318,7 @@ class ReadOperations(DynamoDBBase):
         forward = params.get("ScanIndexForward", True)
         query = reader.select().where(E.ihash == encode_key(keys[0][1], hash_value))
         if len(keys) > 1 and keys[1][0] in conditions:
-            query = query.where(*self._range_clauses(conditions[keys[1][0]], keys[1][1], E.irange))
+            query = query.where(*range_clauses(conditions[keys[1][0]], keys[1][1], E.irange))
         order = [E.irange, E.hash, E.range]
         start = reader.start(params)
         if start is not None:
@@ -335,71 +328,3 @@ class ReadOperations(DynamoDBBase):
             query = query.limit(params["Limit"])
         rows = conn.execute(query)
         return _page(reader.table, reader.key_names, rows, params, mode, expressions)
-
-    @staticmethod
-    def _expression_conditions(
-        text: str, schema: list[tuple[str, str]], expressions: RequestExpressions
-    ) -> dict[str, Any]:
-        """A KeyConditionExpression as the equivalent legacy ``KeyConditions``."""
-        range_name = schema[1][0] if len(schema) > 1 else None
-        keys = parse_key_condition(text, expressions.attrs, schema[0][0], range_name)
-        expressions.finish()
-        found: list[KeyCondition] = [keys.hash] if keys.range is None else [keys.hash, keys.range]
-        types = dict(schema)
-        out: dict[str, Any] = {}
-        for condition in found:
-            if condition.op == "begins_with" and types[condition.name] == "N":
-                raise validation(
-                    "Invalid KeyConditionExpression: Incorrect operand type for operator or "
-                    "function; operator or function: begins_with, operand type: N"
-                )
-            out[condition.name] = {
-                "ComparisonOperator": _OPERATORS[condition.op],
-                "AttributeValueList": list(condition.values),
-            }
-        return out
-
-    @staticmethod
-    def _condition(condition: dict[str, Any], type_: str) -> tuple[str, list[Any]]:
-        op = condition["ComparisonOperator"]
-        if op not in _ARGUMENTS:
-            raise validation("Attempted conditional constraint is not an indexable operation")
-        args = condition.get("AttributeValueList") or []
-        if len(args) != _ARGUMENTS[op]:
-            raise invalid(f"Invalid number of argument(s) for the {op} ComparisonOperator")
-        values = []
-        for arg in args:
-            checked = check_value(arg)
-            ((actual, inner),) = checked.items()
-            if actual != type_:
-                raise invalid("Condition parameter type does not match schema type")
-            values.append(inner)
-        return op, values
-
-    def _range_bounds(self, condition: dict[str, Any], type_: str) -> list[tuple[str, bytes]]:
-        """A sort-key condition as bounds on the stored (sort-preserving) key:
-        ``[(operator, encoded value)]`` with operators ``= < <= > >=``."""
-        op, values = self._condition(condition, type_)
-        if op in BOUNDS:
-            return [(BOUNDS[op], encode_key(type_, values[0]))]
-        if op == "BETWEEN":
-            low, high = (encode_key(type_, v) for v in values)
-            if low > high:
-                raise validation(
-                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound "
-                    "to be greater than or equal to lower bound"
-                )
-            return [(">=", low), ("<=", high)]
-        if type_ == "N":
-            raise invalid("Invalid KeyConditions: BEGINS_WITH is not supported for type N")
-        prefix = encode_key(type_, values[0])
-        upper = successor(prefix)
-        return [(">=", prefix)] if upper is None else [(">=", prefix), ("<", upper)]
-
-    def _range_clauses(
-        self, condition: dict[str, Any], type_: str, rng: Any = ddb_items.c.range
-    ) -> list[Any]:
-        return [
-            COMPARE[op](rng, sa.literal(value, sa.LargeBinary))
-            for op, value in self._range_bounds(condition, type_)
-        ]
