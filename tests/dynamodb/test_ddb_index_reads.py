@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from ddb_support import error_of
+from ddb_support import error_of, index
 
 
 @pytest.fixture(scope="module")
@@ -41,38 +41,11 @@ def _create(client: Any) -> str:
         ],
         BillingMode="PAY_PER_REQUEST",
         GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_owner",
-                "KeySchema": [
-                    {"AttributeName": "owner", "KeyType": "HASH"},
-                    {"AttributeName": "score", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            },
-            {
-                "IndexName": "by_color",
-                "KeySchema": [{"AttributeName": "color", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            },
-            {
-                "IndexName": "by_size",
-                "KeySchema": [
-                    {"AttributeName": "owner", "KeyType": "HASH"},
-                    {"AttributeName": "size", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["note"]},
-            },
+            index("by_owner", "owner", "score", "ALL"),
+            index("by_color", "color"),
+            index("by_size", "owner", "size", "INCLUDE", ["note"]),
         ],
-        LocalSecondaryIndexes=[
-            {
-                "IndexName": "by_rank",
-                "KeySchema": [
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "rank", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
-            }
-        ],
+        LocalSecondaryIndexes=[index("by_rank", "pk", "rank")],
     )
     return name
 

@@ -4,11 +4,9 @@ DeleteTable."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import sqlalchemy as sa
-from ddb_support import call
+from ddb_support import all_pages, call, index
 
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
@@ -38,48 +36,25 @@ def test_index_reads_and_upkeep_on_both_backends(config: PlatformConfig) -> None
                 {"AttributeName": "r", "AttributeType": "S"},
             ],
             BillingMode="PAY_PER_REQUEST",
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "by_g",
-                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            ],
-            LocalSecondaryIndexes=[
-                {
-                    "IndexName": "by_r",
-                    "KeySchema": [
-                        {"AttributeName": "pk", "KeyType": "HASH"},
-                        {"AttributeName": "r", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            ],
+            GlobalSecondaryIndexes=[index("by_g", "g")],
+            LocalSecondaryIndexes=[index("by_r", "pk", "r")],
         )
         blobs = [b"\xff", b"\x00", b"\x00\x01", b"a"]
         for n, blob in enumerate(blobs):
             item = {"pk": {"S": "p"}, "sk": {"B": blob}, "g": {"N": "-1.5"}, "r": {"S": f"{9 - n}"}}
             call(platform, "PutItem", TableName="t", Item=item | {"v": {"N": str(n)}})
 
-        seen: list[bytes] = []
-        start: dict[str, Any] | None = None
-        while True:
-            extra = {"ExclusiveStartKey": start} if start else {}
-            page = call(
-                platform,
-                "Query",
-                TableName="t",
-                IndexName="by_g",
-                KeyConditionExpression="g = :g",
-                ExpressionAttributeValues={":g": {"N": "-1.50"}},
-                ScanIndexForward=False,
-                Limit=3,
-                **extra,
-            )
-            seen += [i["sk"]["B"] for i in page["Items"]]
-            start = page.get("LastEvaluatedKey")
-            if start is None:
-                break
+        pages = all_pages(
+            platform,
+            "Query",
+            TableName="t",
+            IndexName="by_g",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"N": "-1.50"}},
+            ScanIndexForward=False,
+            Limit=3,
+        )
+        seen = [i["sk"]["B"] for i in pages]
         assert seen == sorted(blobs, reverse=True)
 
         fetched = call(
@@ -110,15 +85,7 @@ def test_index_reads_and_upkeep_on_both_backends(config: PlatformConfig) -> None
             "UpdateTable",
             TableName="t",
             AttributeDefinitions=[{"AttributeName": "v", "AttributeType": "N"}],
-            GlobalSecondaryIndexUpdates=[
-                {
-                    "Create": {
-                        "IndexName": "by_v",
-                        "KeySchema": [{"AttributeName": "v", "KeyType": "HASH"}],
-                        "Projection": {"ProjectionType": "ALL"},
-                    }
-                }
-            ],
+            GlobalSecondaryIndexUpdates=[{"Create": index("by_v", "v", projection="ALL")}],
         )
         assert _entries(platform) == 12
         call(platform, "DeleteTable", TableName="t")

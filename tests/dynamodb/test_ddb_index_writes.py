@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from ddb_support import error_of
+from ddb_support import error_of, index
 
 
 @pytest.fixture(scope="module")
@@ -29,16 +29,7 @@ def table(client: Any) -> str:
             {"AttributeName": "at", "AttributeType": "N"},
         ],
         BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_status",
-                "KeySchema": [
-                    {"AttributeName": "status", "KeyType": "HASH"},
-                    {"AttributeName": "at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["title"]},
-            }
-        ],
+        GlobalSecondaryIndexes=[index("by_status", "status", "at", "INCLUDE", ["title"])],
     )
     return name
 
@@ -147,15 +138,7 @@ def test_update_table_creates_a_backfilled_gsi_and_deletes_it(client: Any, table
     described = client.update_table(
         TableName=table,
         AttributeDefinitions=[{"AttributeName": "owner", "AttributeType": "S"}],
-        GlobalSecondaryIndexUpdates=[
-            {
-                "Create": {
-                    "IndexName": "by_owner",
-                    "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
-                    "Projection": {"ProjectionType": "KEYS_ONLY"},
-                }
-            }
-        ],
+        GlobalSecondaryIndexUpdates=[{"Create": index("by_owner", "owner")}],
     )["TableDescription"]
     gsis = {g["IndexName"]: g for g in described["GlobalSecondaryIndexes"]}
     assert gsis["by_owner"]["IndexStatus"] == "ACTIVE"
@@ -186,13 +169,7 @@ def test_update_table_creates_a_backfilled_gsi_and_deletes_it(client: Any, table
 
 def test_update_table_gsi_errors(client: Any, table: str) -> None:
     def create(name: str, attr: str) -> dict[str, Any]:
-        return {
-            "Create": {
-                "IndexName": name,
-                "KeySchema": [{"AttributeName": attr, "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        }
+        return {"Create": index(name, attr, projection="ALL")}
 
     with pytest.raises(ClientError) as e:
         client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[create("gsi", "missing")])

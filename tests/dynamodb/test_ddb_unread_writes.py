@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from ddb_inprocess import NOW, DynamoDB, in_process
-from ddb_support import PK_SK
+from ddb_support import PK_SK, index
 
 from lambdamaker.testing import FakeClock
 
@@ -95,13 +95,7 @@ def test_a_table_with_an_index_still_sees_every_change(ddb: DynamoDB) -> None:
         "CreateTable",
         TableName="indexed",
         **{**PK_SK, "AttributeDefinitions": attributes},
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "byg",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
+        GlobalSecondaryIndexes=[index("byg", "g", projection="ALL")],
     )
     ddb("PutItem", TableName="indexed", Item=_item(1, g={"S": "a"}))
     ddb("PutItem", TableName="indexed", Item=_item(2, g={"S": "a"}))

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 from ddb_support import create_table
 from ddb_support import error_of as _error
-
-from lambdamaker.testing import ServerProcess
 
 
 @pytest.fixture()
@@ -30,19 +27,6 @@ def table(ddb: Any) -> str:
         )
     ddb.put_item(TableName=name, Item={"pk": {"S": "q"}, "sk": {"N": "0"}})
     return name
-
-
-@pytest.fixture()
-def resource_table(lm_server: ServerProcess, table: str) -> Any:
-    key, secret = lm_server.credentials()
-    resource = boto3.resource(
-        "dynamodb",
-        endpoint_url=lm_server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
-    return resource.Table(table)
 
 
 def test_key_conditions_from_resource(resource_table: Any) -> None:

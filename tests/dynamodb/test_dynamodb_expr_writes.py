@@ -4,33 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 from ddb_support import create_table
 from ddb_support import error_of as _error
 
-from lambdamaker.testing import ServerProcess
-
 
 @pytest.fixture()
 def table(ddb: Any) -> str:
     name = create_table(ddb, "expr", None)
     return name
-
-
-@pytest.fixture()
-def resource_table(lm_server: ServerProcess, table: str) -> Any:
-    key, secret = lm_server.credentials()
-    resource = boto3.resource(
-        "dynamodb",
-        endpoint_url=lm_server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
-    return resource.Table(table)
 
 
 KEY = {"pk": {"S": "a"}}

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from ddb_support import error_of as _error
-
-from lambdamaker.testing import ServerProcess
-
-
-@pytest.fixture()
-def table(ddb: Any) -> str:
-    name = f"items-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
 
 
 def test_put_then_get_returns_every_type(ddb: Any, table: str) -> None:
@@ -135,16 +119,8 @@ def test_batch_write_and_get(ddb: Any, table: str) -> None:
     assert _error(e) == ("ValidationException", "Provided list of item keys contains duplicates")
 
 
-def test_resource_table_api_round_trips_python_values(lm_server: ServerProcess, table: str) -> None:
-    key, secret = lm_server.credentials()
-    resource = boto3.resource(
-        "dynamodb",
-        endpoint_url=lm_server.endpoint_url,
-        region_name="us-east-1",
-        aws_access_key_id=key,
-        aws_secret_access_key=secret,
-    )
-    t = resource.Table(table)
+def test_resource_table_api_round_trips_python_values(resource_table: Any) -> None:
+    t = resource_table
     assert t.key_schema == [{"AttributeName": "id", "KeyType": "HASH"}]
     t.put_item(Item={"id": "r", "count": 3, "price": Decimal("9.99"), "tags": {"a", "b"}})
     assert t.get_item(Key={"id": "r"})["Item"] == {

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from ddb_support import call
+from ddb_support import all_pages, call
 
 from lambdamaker.config import PlatformConfig
 from lambdamaker.errors import ServiceError
@@ -71,37 +71,21 @@ def test_sort_keys_order_by_bytes_and_survive_a_restart(config: PlatformConfig) 
         assert got["Item"]["v"] == {"N": "1"}
         assert call(platform, "DescribeTable", TableName="str")["Table"]["ItemCount"] == 7
 
-        seen: list[Any] = []
-        start: dict[str, Any] | None = None
-        while True:
-            extra = {"ExclusiveStartKey": start} if start else {}
-            page = call(platform, "Scan", TableName="bin", Limit=4, **extra)
-            seen += [i["sk"]["B"] for i in page["Items"]]
-            start = page.get("LastEvaluatedKey")
-            if start is None:
-                break
+        seen = [i["sk"]["B"] for i in all_pages(platform, "Scan", TableName="bin", Limit=4)]
         assert sorted(seen) == sorted(blobs)
 
         # Query pages in both directions (Limit and ExclusiveStartKey on each backend's SQL).
         for forward in (True, False):
-            got: list[Any] = []
-            start = None
-            while True:
-                extra = {"ExclusiveStartKey": start} if start else {}
-                page = call(
-                    platform,
-                    "Query",
-                    TableName="str",
-                    KeyConditionExpression="pk = :p AND sk > :low",
-                    ExpressionAttributeValues={":p": {"S": "p"}, ":low": {"S": "Z"}},
-                    ScanIndexForward=forward,
-                    Limit=2,
-                    **extra,
-                )
-                got += [i["sk"]["S"] for i in page["Items"]]
-                start = page.get("LastEvaluatedKey")
-                if start is None:
-                    break
+            pages = all_pages(
+                platform,
+                "Query",
+                TableName="str",
+                KeyConditionExpression="pk = :p AND sk > :low",
+                ExpressionAttributeValues={":p": {"S": "p"}, ":low": {"S": "Z"}},
+                ScanIndexForward=forward,
+                Limit=2,
+            )
+            got = [i["sk"]["S"] for i in pages]
             expected = sorted((w for w in words if w.encode() > b"Z"), key=str.encode)
             assert got == (expected if forward else expected[::-1])
 

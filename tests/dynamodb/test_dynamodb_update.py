@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
-
-@pytest.fixture()
-def table(ddb: Any) -> str:
-    name = f"upd-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
-
 
 KEY = {"id": {"S": "u"}}
 
