@@ -5,7 +5,9 @@ lets in-flight requests finish, then runs the lifespan shutdown, which closes th
 the store. Once the port is bound, ``<data-dir>/server.json`` names the endpoint (tools and tests
 read it, which makes ``--port 0`` usable); it is removed on a clean exit. With ``--workers N``
 the primary also starts N-1 data-plane workers on the same port (``lambdamaker.workers``) and
-serves their forwarded requests on a Unix socket; ``server.json`` lists their pids.
+serves their forwarded requests on a Unix socket; ``server.json`` lists their pids, rewritten
+when a replacement for a worker that died serves. If a worker does not start, the primary stops
+the others, closes the platform and exits with status 1 and a one-line reason.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from lambdamaker.config import PlatformConfig
 from lambdamaker.gateway.app import create_app
 from lambdamaker.platform import Platform
 from lambdamaker.store.objects import write_file_atomic
-from lambdamaker.workers import WorkerSupervisor, bind_primary, bind_unix, primary_socket_address
+from lambdamaker.workers import (
+    WorkerStartFailed,
+    WorkerSupervisor,
+    bind_primary,
+    bind_unix,
+    primary_socket_address,
+)
 
 log = logging.getLogger("lambdamaker")
 
@@ -81,22 +89,36 @@ def run_server(config: PlatformConfig) -> None:
     platform.endpoint_url = endpoint
     platform.start()
     app = create_app(platform)
+    state_file = config.data_dir / "server.json"
+    state: dict[str, Any] = {"endpoint": endpoint, "pid": os.getpid(), "port": port}
+
+    def write_state(workers: list[int] | None = None) -> None:
+        if workers is not None:
+            state["workers"] = workers
+        write_file_atomic(state_file, json.dumps(state).encode())
+
     sockets = [sock]
     supervisor: WorkerSupervisor | None = None
     if config.workers > 1:
         # Data-plane workers share the port and pass what they don't serve to this process's
-        # Unix socket (lambdamaker.workers).
+        # Unix socket (lambdamaker.workers). server.json is written once they all serve, and
+        # again whenever a replacement serves.
         primary = primary_socket_address()
         sockets.append(bind_unix(primary))
-        supervisor = WorkerSupervisor(config, host, port, primary, endpoint)
+        supervisor = WorkerSupervisor(config, host, port, primary, endpoint, write_state)
         app.before_close.append(supervisor.stop)
-        supervisor.start()
+        try:
+            supervisor.start()
+        except WorkerStartFailed as exc:
+            print(f"lambdamaker: {exc}; stopping", file=sys.stderr, flush=True)
+            supervisor.stop()
+            for s in sockets:
+                s.close()
+            platform.close()
+            raise SystemExit(1) from None
+    else:
+        write_state()
     server = uvicorn_server(app)
-    state_file = config.data_dir / "server.json"
-    state = {"endpoint": endpoint, "pid": os.getpid(), "port": port}
-    if supervisor is not None:
-        state["workers"] = supervisor.pids()
-    write_file_atomic(state_file, json.dumps(state).encode())
     log.info("credentials file: %s", config.credentials_file)
     print(banner(endpoint, config), file=sys.stdout, flush=True)
     # uvicorn handles SIGTERM/SIGINT itself (graceful drain, lifespan shutdown) and then
