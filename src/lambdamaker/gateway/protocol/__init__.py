@@ -18,10 +18,12 @@ Invariants:
   and model-wide round trips in ``tests/protocol`` hold us to it.
 - The request path is cheap: models load once per process; each operation's parse, validate
   and serialize plans are compiled once into closures; JSON goes through orjson and XML is
-  written as text, never as a tree.
+  written as text, never as a tree. awsJson bodies are read and validated in one pass by
+  source generated per shape (``json_fused``), the closures being the fallback that reports
+  errors; JSON writers hand unchanged results to orjson without copying them.
 
 Modules: ``models`` (loading), ``operations`` (finding the operation), ``parser`` +
-``json_codec``/``xml_codec``/``query_codec`` (reading), ``serializer`` + ``errors_wire``
+``json_fused``/``json_codec``/``xml_codec``/``query_codec`` (reading), ``serializer`` + ``errors_wire``
 (writing), ``validate`` + ``patterns`` (constraints), ``values`` (scalars), ``codes`` (the error
 code table), ``http``/``body`` (the HTTP view shared with the gateway).
 """

@@ -98,6 +98,12 @@ class ServiceProtocol:
         return params
 
     def validate(self, operation: OperationModel, params: dict[str, Any]) -> None:
+        """Raises the validation error for ``params``. Params that ``parse`` just returned from
+        its fused read-and-validate path are known valid and not walked again, so a caller must
+        validate them before changing them (the gateway validates right after parsing)."""
+        if params is self._parser.vouched:
+            self._parser.vouched = None
+            return
         self._validator.validate(operation, params)
 
     def serialize(
