@@ -4,6 +4,12 @@
 Invariants:
 
 - Every read is its own short read transaction on the kinesis tables; nothing is written.
+  Once the stream is bound, a read is one statement straight to the driver
+  (``store.raw.RawStatement``) whose retention cutoff is a subquery on the stream row, so the
+  same statement checks that the stream still exists and applies its retention (as the
+  two-statement read does in one snapshot); an empty answer says nothing more, and
+  ``exists()`` tells a deleted stream from an idle one. (Not ``Store.point_reader``: shard
+  workers are threads that come and go, and a point reader lives until the store closes.)
 - The source is bound to the stream row that exists when it is first read: a stream deleted
   (even if re-created with the same name) makes ``exists()`` False for good, so a mapping never
   reads another stream's records.
@@ -16,6 +22,7 @@ from __future__ import annotations
 
 import binascii
 import time
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -28,6 +35,7 @@ from lambdamaker.services.kinesis.hashing import (
 )
 from lambdamaker.services.kinesis.tables import records, shards, streams
 from lambdamaker.services.lambda_.mappings.model import ShardInfo, StreamRecord
+from lambdamaker.store.raw import RawStatement
 
 if TYPE_CHECKING:
     from lambdamaker.platform import Platform
@@ -68,6 +76,24 @@ _READ = (
     .order_by(records.c.seq)
     .limit(sa.bindparam("limit"))
 )
+_RETENTION_MS = (
+    sa.select(streams.c.retention_hours * HOUR_MS)
+    .where(streams.c.id == sa.bindparam("sid"))
+    .scalar_subquery()
+)
+_READ_BOUND = RawStatement(
+    sa.select(records.c.seq, records.c.partition_key, records.c.data, records.c.arrival_ms)
+    .where(
+        records.c.stream_id == sa.bindparam("sid"),
+        records.c.shard_index == sa.bindparam("idx"),
+        records.c.seq > sa.bindparam("after"),
+        # NULL (no record) once the stream row is gone; retention_hours is NOT NULL.
+        records.c.arrival_ms >= sa.bindparam("now") - _RETENTION_MS,
+    )
+    .order_by(records.c.seq)
+    .limit(sa.bindparam("limit"))
+)
+"""``_READ`` for a bound stream, with its existence and retention in the same statement."""
 
 
 class KinesisSource:
@@ -163,6 +189,17 @@ class KinesisSource:
         if index is None:
             return []
         after_counter = 0 if after is None else self.order(after)
+        if self._stream_id is not None and not self._gone:
+            params = {
+                "sid": self._stream_id,
+                "idx": index,
+                "after": after_counter,
+                "now": self._now_ms(),
+                "limit": limit,
+            }
+            with self.platform.store.read() as conn:
+                rows = _READ_BOUND.execute(conn, params).fetchall()
+            return self._records(shard, index, rows)
         with self.platform.store.read() as conn:
             bound = self._bind(conn)
             if bound is None:
@@ -179,26 +216,30 @@ class KinesisSource:
                     "limit": limit,
                 },
             ).all()
+        return self._records(shard, index, rows)
+
+    def _records(self, shard: str, index: int, rows: Iterable[Any]) -> list[StreamRecord]:
         # Per record only what differs between records (this loop runs for every record a
         # mapping delivers): sequence numbers from the shard's base, base64 straight from
-        # binascii, and the rows unpacked as tuples.
+        # binascii, the rows unpacked as tuples, and StreamRecord built positionally.
         first = int(sequence_number(index, 0))
         identity, region, arn = self.identity_arn, self.region, self.stream_arn
         prefix = f"{shard}:"
+        b64 = binascii.b2a_base64
         out = []
         for counter, key, blob, arrival_ms in rows:
             seq = str(first + counter)
-            data = bytes(blob)
+            data = blob if type(blob) is bytes else bytes(blob)
             out.append(
                 StreamRecord(
-                    sequence_number=seq,
-                    arrival_ms=int(arrival_ms),
-                    record={
+                    seq,
+                    int(arrival_ms),
+                    {
                         "kinesis": {
                             "kinesisSchemaVersion": "1.0",
                             "partitionKey": key,
                             "sequenceNumber": seq,
-                            "data": binascii.b2a_base64(data, newline=False).decode("ascii"),
+                            "data": b64(data, newline=False).decode("ascii"),
                             "approximateArrivalTimestamp": arrival_ms / 1000,
                         },
                         "eventSource": "aws:kinesis",
@@ -209,8 +250,8 @@ class KinesisSource:
                         "awsRegion": region,
                         "eventSourceARN": arn,
                     },
-                    partition_key=key,
-                    size=len(data) + (len(key) if key.isascii() else len(key.encode())),
+                    key,
+                    len(data) + (len(key) if key.isascii() else len(key.encode())),
                 )
             )
         return out

@@ -21,11 +21,12 @@ from sqlalchemy.engine import Connection
 from lambdamaker.services.lambda_.mappings.model import StreamRecord
 from lambdamaker.services.lambda_.mappings.tables import esm_checkpoints
 from lambdamaker.store import Store
+from lambdamaker.store.raw import RawStatement
 
 _LOAD = sa.select(
     esm_checkpoints.c.shard_id, esm_checkpoints.c.checkpoint, esm_checkpoints.c.finished
 ).where(esm_checkpoints.c.uuid == sa.bindparam("u"))
-_ADVANCE = (
+_ADVANCE = RawStatement(
     sa.update(esm_checkpoints)
     .where(
         esm_checkpoints.c.uuid == sa.bindparam("u"),
@@ -33,6 +34,7 @@ _ADVANCE = (
     )
     .values(checkpoint=sa.bindparam("cp"), updated_ms=sa.bindparam("now"))
 )
+"""Straight to the driver: it runs for every committed batch, with plain values only."""
 _FINISH = (
     sa.update(esm_checkpoints)
     .where(
@@ -79,7 +81,7 @@ def create(store: Store, uuid: str, starts: dict[str, str | None], now_ms: int) 
 
 
 def advance(conn: Connection, uuid: str, shard: str, checkpoint: str, now_ms: int) -> None:
-    conn.execute(_ADVANCE, {"u": uuid, "s": shard, "cp": checkpoint, "now": now_ms})
+    _ADVANCE.execute(conn, {"u": uuid, "s": shard, "cp": checkpoint, "now": now_ms})
 
 
 def finish(store: Store, uuid: str, shard: str, now_ms: int) -> None:

@@ -7,7 +7,7 @@ new value to the poller (which re-reads it between batches).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -52,8 +52,10 @@ class ShardInfo:
     """No record will be added (split/merged away, or the stream was disabled)."""
 
 
-@dataclass(frozen=True)
-class StreamRecord:
+class StreamRecord(NamedTuple):
+    """One record a stream source read. A named tuple, not a frozen dataclass: sources build
+    one per record delivered, and a frozen dataclass's ``__init__`` cost ~1.3 us of it."""
+
     sequence_number: str
     """Orders records within a shard (compare with ``StreamSource.order``)."""
     arrival_ms: int

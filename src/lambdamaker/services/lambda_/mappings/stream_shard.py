@@ -144,7 +144,10 @@ class ShardWorker:
             return True
         mapping = self.poller.mapping
         self.progress.begin(records)
-        kept = [r for r in records if passes(self.poller.filters, mapping.kind, r.record)]
+        filters = self.poller.filters
+        kept = (
+            [r for r in records if passes(filters, mapping.kind, r.record)] if filters else records
+        )
         if len(kept) < len(records):
             passing = {r.sequence_number for r in kept}
             self._done([r for r in records if r.sequence_number not in passing], None, 0, None)
