@@ -9,7 +9,9 @@ PostgreSQL:
   therefore safe without ``SELECT ... FOR UPDATE`` (which SQLite does not have). Waiting for the
   lock gives up after 30 s (SQLite ``busy_timeout``, PostgreSQL ``lock_timeout``). On SQLite,
   writers queue in a ``WriterGate`` before ``BEGIN IMMEDIATE`` (woken at once rather than
-  polling in the busy handler).
+  polling in the busy handler). ``begin(held)`` is the same transaction on a connection kept
+  between one caller's transactions (``store.held``: a group committer's) instead of one from
+  the pool.
 - ``read()`` is a read-only snapshot: it never waits for writers and sees one consistent state
   (SQLite deferred ``BEGIN`` under WAL, PostgreSQL ``REPEATABLE READ READ ONLY``). Writing inside
   it fails on both backends instead of being silently rolled back.
@@ -35,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from lambdamaker.errors import ConfigError, StoreError
+from lambdamaker.store.held import HeldConnection
 from lambdamaker.store.migrations import Migration, apply_migrations
 from lambdamaker.store.writer_gate import WriterGate
 
@@ -143,6 +146,7 @@ class Store:
         self._lock = threading.Lock()
         self._local = threading.local()
         self._point_readers: list[sqlite3.Connection] = []
+        self._held: list[HeldConnection] = []
         self._gate: WriterGate | None = None
         if self.dialect == "sqlite":
             self._gate = WriterGate(f"{parsed.database}-writer.lock", _LOCK_TIMEOUT_MS / 1000)
@@ -193,8 +197,9 @@ class Store:
         return engine
 
     @contextmanager
-    def begin(self) -> Iterator[Connection]:
-        """A write transaction: committed on normal exit, rolled back on an exception."""
+    def begin(self, held: HeldConnection | None = None) -> Iterator[Connection]:
+        """A write transaction: committed on normal exit, rolled back on an exception. On
+        ``held`` (``held_connection()``) when given, else on a connection from the pool."""
         if getattr(self._local, "writing", False):
             raise StoreError(
                 "Store.begin() inside Store.begin() in one thread would wait for itself; "
@@ -203,7 +208,10 @@ class Store:
         self._local.writing = True
         hooks: list[Callable[[], None]] = []
         try:
-            with self._gated(), self.engine.connect() as conn:
+            with (
+                self._gated(),
+                self.engine.connect() if held is None else held.use() as conn,
+            ):
                 conn.info[_AFTER_COMMIT] = hooks
                 try:
                     with conn.begin():
@@ -219,6 +227,16 @@ class Store:
             except Exception:
                 # The transaction is committed; failing the caller now would suggest it is not.
                 log.exception("after-commit hook %r failed", hook)
+
+    def held_connection(self) -> HeldConnection | None:
+        """A connection to keep between the write transactions of one caller that opens them
+        one at a time (``store.held``); None on PostgreSQL. Closed by ``close()``."""
+        if self.dialect != "sqlite":
+            return None
+        held = HeldConnection(self.engine)
+        with self._lock:
+            self._held.append(held)
+        return held
 
     def _gated(self) -> contextlib.AbstractContextManager[None]:
         return self._gate.held() if self._gate is not None else contextlib.nullcontext()
@@ -284,8 +302,11 @@ class Store:
     def close(self) -> None:
         with self._lock:
             readers, self._point_readers = self._point_readers, []
+            held, self._held = self._held, []
         for reader in readers:
             reader.close()
+        for connection in held:
+            connection.close()
         self.engine.dispose()
         if self._gate is not None:
             self._gate.close()

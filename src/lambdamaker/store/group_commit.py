@@ -16,8 +16,10 @@ Invariants:
   meanwhile. Works always run on worker threads, never on the event loop.
 - ``run_async(work)`` is ``run`` for a caller on the event loop without a thread hop per
   request: the works of all loop callers waiting meanwhile are handed to one worker thread at
-  once, which queues them together (in order) and leads or waits like any other caller. Each
-  loop caller's future is resolved only after its work's transaction committed.
+  once (``hand_off``), which queues them together (in order) and leads or waits like any other
+  caller, then reports back to the loop, which hands off the callers that queued meanwhile. A
+  loop has at most one batch on a worker thread. Each loop caller's future is resolved only
+  after its work's transaction committed.
 - ``conn.info[GROUP_SCOPE]`` is a dict that exists only while a group's transaction runs: works
   of one group may memoize reads there (SQS reads each queue row once per group).
 - ``after_commit`` hooks registered by a work run after the group's commit (a rolled-back
@@ -27,15 +29,16 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-import anyio.to_thread
 from sqlalchemy.engine import Connection
 
 from lambdamaker.store import Store
+from lambdamaker.store.hand_off import hand_off
 
 T = TypeVar("T")
 
@@ -59,20 +62,25 @@ class _Waiter(Generic[T]):
         self.error: BaseException | None = None
 
 
-class _LoopBatch:
-    """The callers of one event loop waiting to be handed to a worker thread."""
+_LoopCall = tuple[Callable[[Connection], Any], "asyncio.Future[Any]"]
 
-    __slots__ = ("flushing", "pending", "task")
+
+class _LoopBatch:
+    """The callers of one event loop waiting to be handed to a worker thread; ``flushing``
+    while a batch of them is on a worker thread (its report hands off the next batch)."""
+
+    __slots__ = ("flushing", "pending")
 
     def __init__(self) -> None:
-        self.pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self.pending: list[_LoopCall] = []
         self.flushing = False
-        self.task: asyncio.Task[None] | None = None
 
 
 class GroupCommitter:
     def __init__(self, store: Store) -> None:
         self.store = store
+        # Leaders take turns, so one connection serves every group (SQLite; None otherwise).
+        self._held = store.held_connection()
         self._lock = threading.Lock()
         self._waiting: list[_Waiter[Any]] = []
         self._leading = False
@@ -124,35 +132,54 @@ class GroupCommitter:
         state.pending.append((work, done))
         if not state.flushing:
             state.flushing = True
-            state.task = loop.create_task(self._flush_loop_pending(state))
+            # After the callers this loop iteration runs: they go in the same batch.
+            loop.call_soon(self._hand_off, loop, state)
         return await done
 
-    async def _flush_loop_pending(self, state: _LoopBatch) -> None:
+    def _hand_off(self, loop: asyncio.AbstractEventLoop, state: _LoopBatch) -> None:
+        """On the loop: hand every loop caller waiting to a worker thread, as one batch."""
+        batch, state.pending = state.pending, []
         try:
-            while state.pending:
-                batch, state.pending = state.pending, []
-                try:
-                    waiters = await anyio.to_thread.run_sync(
-                        self._run_all, [work for work, _ in batch]
-                    )
-                except Exception as exc:  # the store failed: every caller of the group hears
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                    continue
-                except BaseException:  # cancelled (shutdown): nobody will hear of these works
-                    for _, done in [*batch, *state.pending]:
-                        done.cancel()
-                    state.pending = []
-                    raise
-                for (_, done), waiter in zip(batch, waiters, strict=True):
-                    if done.done():  # the caller went away (its request was cancelled)
-                        continue
-                    if waiter.error is not None:
-                        done.set_exception(waiter.error)
-                    else:
-                        done.set_result(waiter.result)
-        finally:
+            hand_off(functools.partial(self._run_batch, loop, state, batch))
+        except Exception as exc:  # no worker thread to be had: every caller of the batch hears
+            self._deliver(loop, state, batch, exc)
+
+    def _run_batch(
+        self, loop: asyncio.AbstractEventLoop, state: _LoopBatch, batch: list[_LoopCall]
+    ) -> None:
+        """On a worker thread: commit the batch's works, then report to the loop."""
+        outcome: list[_Waiter[Any]] | Exception
+        try:
+            outcome = self._run_all([work for work, _ in batch])
+        except Exception as exc:  # the store failed: every caller of the batch hears
+            outcome = exc
+        try:
+            loop.call_soon_threadsafe(self._deliver, loop, state, batch, outcome)
+        except RuntimeError:  # the loop closed meanwhile: nobody waits for these works
+            pass
+
+    def _deliver(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        state: _LoopBatch,
+        batch: list[_LoopCall],
+        outcome: list[_Waiter[Any]] | Exception,
+    ) -> None:
+        """On the loop: resolve the batch's futures, then hand off whoever queued meanwhile."""
+        for index, (_, done) in enumerate(batch):
+            if done.done():  # the caller went away (its request was cancelled)
+                continue
+            if isinstance(outcome, Exception):
+                done.set_exception(outcome)
+                continue
+            waiter = outcome[index]
+            if waiter.error is not None:
+                done.set_exception(waiter.error)
+            else:
+                done.set_result(waiter.result)
+        if state.pending:
+            self._hand_off(loop, state)
+        else:
             state.flushing = False
 
     def _commit_group(self) -> None:
@@ -160,7 +187,7 @@ class GroupCommitter:
             group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
         failed: set[int] = set()
         try:
-            with self.store.begin() as conn:
+            with self.store.begin(self._held) as conn:
                 # Straight to the driver (sqlite3, psycopg 3): savepoints run once per work,
                 # and SQLAlchemy's nested-transaction machinery costs more than the statement.
                 driver: Any = conn.connection.driver_connection

@@ -72,6 +72,17 @@ class RawStatement:
         else:
             driver.executemany(sql, [tuple(row[name] for name in order) for row in rows])
 
+    def execute_ordered(self, conn: Connection, names: Sequence[str], values: Sequence[Any]) -> Any:
+        """``execute`` with the parameters given as ``values``, in the order of ``names``: on a
+        positional driver whose statement takes exactly that order (sqlite3, when ``names``
+        follow the statement's own order), ``values`` go to the driver as they are, without a
+        mapping built and unpacked per parameter (multi-row statements have hundreds)."""
+        sql, order, defaults = self._compiled(conn)
+        if order is not None and not defaults and order == tuple(names):
+            driver: Any = conn.connection.driver_connection
+            return driver.execute(sql, values)
+        return self.execute(conn, dict(zip(names, values, strict=True)))
+
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run on ``conn``'s DBAPI connection; the driver's cursor."""
         sql, order, defaults = self._compiled(conn)

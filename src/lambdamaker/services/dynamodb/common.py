@@ -114,9 +114,14 @@ def item_key(table: Table, item: Item) -> StoredKey:
     """The stored key of a (validated) item being written."""
     parts = []
     for name, type_ in table.key_schema:
-        if name not in item:
+        value = item.get(name)
+        if value is None:
             raise invalid(f"Missing the key {name} in the item")
-        parts.append(encode_key(type_, _key_value(table, name, type_, item[name])))
+        inner = value.get("S")
+        if type_ == "S" and type(inner) is str and inner and len(value) == 1:
+            parts.append(inner.encode())  # the common key, as the general path encodes it
+        else:
+            parts.append(encode_key(type_, _key_value(table, name, type_, value)))
     hash_bytes = parts[0]
     return StoredKey(hash_bytes, parts[1] if len(parts) > 1 else b"", bucket_of(hash_bytes))
 

@@ -36,11 +36,14 @@ _GET = RawStatement(sa.select(ddb_items.c.item).where(_WHERE_KEY))
 _DELETE = RawStatement(sa.delete(ddb_items).where(_WHERE_KEY))
 
 
+_ROW_NAMES = ("t", "h", "r", "b", "item", "size")
+
+
 def _upsert(dialect: str, rows: int = 0) -> sa.Insert:
     """The upsert of one row (parameters ``t h r b item size``), or with ``rows`` of that many
     (the same names suffixed with the row's position)."""
     maker = pg_insert if dialect == "postgresql" else sqlite_insert
-    names = ("t", "h", "r", "b", "item", "size")
+    names = _ROW_NAMES
     columns = ("table_id", "hash", "range", "bucket", "item", "size")
     suffixes = [str(i) for i in range(rows)] if rows else [""]
     values: list[dict[str, object]] = [
@@ -95,15 +98,16 @@ def put_item(
 
 
 def _upsert_row(conn: Connection, table: Table, key: StoredKey, item: Item, size: int) -> None:
-    values = {"t": table.id, "h": key.hash, "r": key.range, "b": key.bucket}
-    values["item"] = dumps(item)
-    values["size"] = size
-    _UPSERTS[conn.dialect.name].execute(conn, values)
+    values = (table.id, key.hash, key.range, key.bucket, dumps(item), size)
+    _UPSERTS[conn.dialect.name].execute_ordered(conn, _ROW_NAMES, values)
 
 
 @functools.lru_cache(maxsize=128)
-def _upsert_rows(dialect: str, rows: int) -> RawStatement:
-    return RawStatement(_upsert(dialect, rows))
+def _upsert_rows(dialect: str, rows: int) -> tuple[RawStatement, tuple[str, ...]]:
+    """The upsert of ``rows`` rows and its parameter names in the statement's order (row by
+    row, each row's columns as ``_upsert`` lists them)."""
+    names = tuple(f"{name}{i}" for i in range(rows) for name in _ROW_NAMES)
+    return RawStatement(_upsert(dialect, rows)), names
 
 
 def replace_items(conn: Connection, table: Table, items: list[tuple[Item, StoredKey, int]]) -> None:
@@ -111,15 +115,12 @@ def replace_items(conn: Connection, table: Table, items: list[tuple[Item, Stored
     (PostgreSQL refuses to upsert one row twice in a statement)."""
     if not items:
         return
-    values: dict[str, object] = {}
-    for i, (item, key, size) in enumerate(items):
-        values[f"t{i}"] = table.id
-        values[f"h{i}"] = key.hash
-        values[f"r{i}"] = key.range
-        values[f"b{i}"] = key.bucket
-        values[f"item{i}"] = dumps(item)
-        values[f"size{i}"] = size
-    _upsert_rows(conn.dialect.name, len(items)).execute(conn, values)
+    values: list[object] = []
+    table_id = table.id
+    for item, key, size in items:
+        values += (table_id, key.hash, key.range, key.bucket, dumps(item), size)
+    statement, names = _upsert_rows(conn.dialect.name, len(items))
+    statement.execute_ordered(conn, names, values)
 
 
 def replace_item(conn: Connection, table: Table, key: StoredKey, item: Item, size: int) -> None:

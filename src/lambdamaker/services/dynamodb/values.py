@@ -122,20 +122,27 @@ def check_sized_item(item: Item) -> tuple[Item, int]:
     size = 0
     for name, value in item.items():
         if type(value) is dict and len(value) == 1:
-            ((type_, inner),) = value.items()
-            if type_ == "S" and type(inner) is str:
+            inner = value.get("S")
+            if type(inner) is str:
                 out[name] = {"S": inner}
-                size += len(name.encode()) + len(inner.encode())
+                size += _utf8_len(name) + _utf8_len(inner)
                 continue
-            if type_ == "N":
+            inner = value.get("N")
+            if inner is not None:
                 number = canonical_number(inner)
                 out[name] = {"N": number}
-                size += len(name.encode()) + _number_size(number)
+                size += _utf8_len(name) + _number_size(number)
                 continue
         checked = check_value(value)
         out[name] = checked
         size += len(name.encode()) + value_size(checked)
     return out, size
+
+
+def _utf8_len(text: str) -> int:
+    """``len(text.encode())`` without encoding ASCII text (whose length is its byte count;
+    ``isascii`` reads a flag CPython keeps, it does not scan)."""
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def _number_size(text: str) -> int:
