@@ -11,6 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+class EncodedJson(bytes):
+    """An invocation payload the platform encoded itself from Python values (an HTTP API's
+    event): valid JSON by construction, so Invoke does not parse it again to check it."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     """One published (or ``$LATEST``) function version, as an environment runs it."""

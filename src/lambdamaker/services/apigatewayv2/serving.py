@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import sqlalchemy as sa
 
+from lambdamaker.engines.functions.spec import EncodedJson
 from lambdamaker.services.apigatewayv2 import tables as t
 from lambdamaker.services.apigatewayv2.authorization import RouteAuthorization
 from lambdamaker.services.apigatewayv2.common import load
@@ -340,7 +341,7 @@ class HttpApiServer(ProxyServer):
         params = {
             "FunctionName": function_arn(uri),
             "InvocationType": "RequestResponse",
-            "Payload": orjson.dumps(event),
+            "Payload": EncodedJson(orjson.dumps(event)),
         }
         try:
             result = await invoke(ctx, params)

@@ -3,7 +3,8 @@
 The synchronous path runs no SQL: the target comes from the in-memory cache (``targets``), the
 engine runs the invocation, and logs and metering are batched by their sinks. Checks happen
 before anything runs, in Lambda's order and words: payload size (6 MB sync, 1 MB async, 413),
-payload JSON (``InvalidRequestContentException``), ClientContext (base64 JSON of at most 3,583
+payload JSON (``InvalidRequestContentException``; not re-parsed when the platform encoded it
+itself, ``EncodedJson``), ClientContext (base64 JSON of at most 3,583
 bytes), then the function, version or alias (``ResourceNotFoundException``). A response over
 Lambda's limit becomes the function error Lambda reports (``Function.ResponseSizeTooLarge``).
 
@@ -33,7 +34,12 @@ from typing import Any
 import anyio.to_thread
 import orjson
 
-from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
+from lambdamaker.engines.functions.spec import (
+    EncodedJson,
+    FunctionSpec,
+    InvokeRequest,
+    InvokeResult,
+)
 from lambdamaker.errors import (
     InvalidParameterValueError,
     ResourceNotFoundError,
@@ -114,7 +120,8 @@ class InvokeOperations(DestinationOperations, RecursionOperations):
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name, qualifier = self.arns.parse_function(params["FunctionName"], params.get("Qualifier"))
         kind = params.get("InvocationType") or "RequestResponse"
-        payload = payload_bytes(params.get("Payload"))
+        raw = params.get("Payload")
+        payload = payload_bytes(raw)
         if kind == "Event" and len(payload) > limits.ASYNC_PAYLOAD_LIMIT:
             raise RequestTooLargeError(
                 f"{len(payload)} byte payload is too large for the Event invocation type "
@@ -127,7 +134,8 @@ class InvokeOperations(DestinationOperations, RecursionOperations):
             )
         if not payload:
             payload = b"{}"
-        check_payload_json(payload)
+        if not isinstance(raw, EncodedJson):
+            check_payload_json(payload)
         client_context = check_client_context(params.get("ClientContext"))
         target = self.targets.cached(name, qualifier)
         if target is None:

@@ -162,7 +162,7 @@ def _environment(
         apply_params(params)
     die_with_parent(parent)
 
-    reader = framing.FrameReader(sock)
+    reader = framing.FrameReader(sock, wait_readable=True)
     start = reader.read()
     if start is None or start[0] != framing.START:
         return 0

@@ -12,6 +12,7 @@ the warm path packs and unpacks one small list and nothing else.
 from __future__ import annotations
 
 import array
+import select
 import socket
 from typing import Any
 
@@ -64,20 +65,37 @@ def send_frame(sock: socket.socket, obj: Any) -> None:
 class FrameReader:
     """Reads whole frames from a stream socket; ``read()`` returns None at end of stream.
 
-    The common case, one ``recv`` holding exactly one frame, costs one syscall and no copy.
+    The common case, one ``recv`` holding exactly one frame, costs one syscall (and a ``poll``
+    with ``wait_readable``) and no copy.
     Socket timeouts propagate as ``TimeoutError`` with any partial frame kept for the next call.
+
+    With ``wait_readable`` (for a blocking socket), every receive first waits in ``poll`` for
+    input. A task asleep in a Unix stream socket's ``recv`` is also woken when the peer reads
+    what the task wrote (the kernel's write-space wakeup does not look at what the sleeper
+    waits for), so an environment whose answer the platform read after the environment went
+    back to waiting was woken for nothing: one more context switch per invocation. ``poll``
+    sleeps until there is input.
     """
 
-    __slots__ = ("_buf", "_sock")
+    __slots__ = ("_buf", "_poll", "_sock")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, *, wait_readable: bool = False) -> None:
         self._sock = sock
         self._buf = b""
+        self._poll: select.poll | None = None
+        if wait_readable:
+            self._poll = select.poll()
+            self._poll.register(sock.fileno(), select.POLLIN)
+
+    def _recv(self) -> bytes:
+        if self._poll is not None:
+            self._poll.poll()
+        return self._sock.recv(1 << 16)
 
     def read(self) -> Any:
         buf = self._buf
         if not buf:
-            buf = self._sock.recv(1 << 16)
+            buf = self._recv()
             if not buf:
                 return None
         while True:
@@ -96,7 +114,7 @@ class FrameReader:
                 if n >= 1 << 16:
                     self._buf = buf
                     return self._read_large(n)
-            chunk = self._sock.recv(1 << 16)
+            chunk = self._recv()
             if not chunk:
                 return None
             buf = buf + chunk
