@@ -10,8 +10,9 @@ by SQLAlchemy: ints, strings, bytes) are run this way.
 
 from __future__ import annotations
 
+import operator
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,14 @@ from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.engine import Connection
 
 _SQLITE = pysqlite.dialect()
+
+
+def _picker(order: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row mapping -> its values as a tuple in ``order`` (``itemgetter``: ~5x a generator)."""
+    if len(order) == 1:
+        (name,) = order
+        return lambda row: (row[name],)
+    return operator.itemgetter(*order)
 
 
 class RawStatement:
@@ -70,7 +79,8 @@ class RawStatement:
         if order is None:
             driver.cursor().executemany(sql, rows)
         else:
-            driver.executemany(sql, [tuple(row[name] for name in order) for row in rows])
+            pick = _picker(order)
+            driver.executemany(sql, [pick(row) for row in rows])
 
     def execute_ordered(self, conn: Connection, names: Sequence[str], values: Sequence[Any]) -> Any:
         """``execute`` with the parameters given as ``values``, in the order of ``names``: on a
