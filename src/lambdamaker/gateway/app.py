@@ -13,7 +13,7 @@ Invariants:
 - A spooled body that no provider claimed is deleted when the request ends, including when the
   client disconnects mid-upload: nothing partial is ever committed.
 - A provider operation that is a coroutine function is awaited on the event loop; any other runs
-  in a worker thread unless the provider lists it in ``inline_operations``.
+  in a worker thread (``gateway.threads``) unless the provider lists it in ``inline_operations``.
 - Every exception leaves as the service's AWS error shape; internal failures are logged with a
   traceback server-side and answered with ``InternalFailure`` (500), never a Python traceback.
 """
@@ -66,10 +66,12 @@ from lambdamaker.gateway.sigv4 import (
     scope_service,
     verify_sigv4,
 )
+from lambdamaker.gateway.threads import run_blocking
 from lambdamaker.platform import Platform
+from lambdamaker.security.credentials import KeyRecord
 from lambdamaker.services.apigatewayv2.serving import HttpApiServer
 from lambdamaker.services.apigatewayv2.serving import claims as http_api_claims
-from lambdamaker.services.base import Principal, RequestContext
+from lambdamaker.services.base import Operation, Principal, RequestContext
 from lambdamaker.services.lambda_.url_serving import FunctionUrlServer
 from lambdamaker.services.lambda_.url_serving import claims as function_url_claims
 from lambdamaker.services.sns.provider import SnsProvider
@@ -93,15 +95,27 @@ _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 def _request_ids() -> Iterator[str]:
     """Request ids shaped like AWS's (a version-4 UUID's text): 64 random bits per process and
-    a counter. Unique without a system call per request, which ``uuid.uuid4()`` makes."""
+    a counter. Unique without a system call per request, which ``uuid.uuid4()`` makes.
+
+    The counter's low 48 bits are the last group; its next 12 bits (the variant's two and the
+    fourth group's ten) change once per 2**48 ids, so that part of the text is built then."""
     prefix = uuid.uuid4().hex[:16]
     head = f"{prefix[:8]}-{prefix[8:12]}-4{prefix[13:16]}-"
-    for n in itertools.count():
-        low = n & 0xFFFFFFFFFFFFFFF
-        yield f"{head}{8 | (low >> 58) & 3:x}{(low >> 48) & 0x3FF:03x}-{low & 0xFFFFFFFFFFFF:012x}"
+    for high in itertools.cycle(range(1 << 12)):
+        fixed = f"{head}{8 | (high >> 10) & 3:x}{high & 0x3FF:03x}-"
+        for low in range(1 << 48):
+            yield f"{fixed}{low:012x}"
 
 
 next_request_id = _request_ids().__next__
+
+
+_AWAIT = "await"
+"""A coroutine function: awaited on the event loop."""
+_INLINE = "inline"
+"""Listed in the provider's ``inline_operations``: called on the event loop."""
+_THREAD = "thread"
+"""Anything else: run on a worker thread (``gateway.threads``)."""
 
 
 class ClientDisconnected(Exception):
@@ -129,8 +143,10 @@ class AwsGateway:
             for name, p in self.protocols.items()
             if accepts_legacy_query(p.service_model)
         }
-        self._coroutine_ops: dict[tuple[str, str], bool] = {}
-        """(service, operation) -> whether its handler is a coroutine function (asked once)."""
+        self._dispatch: dict[tuple[str, str], tuple[Operation, str]] = {}
+        """(service, operation) -> its handler and how it runs (see ``_dispatch_of``)."""
+        self._principals: dict[str, tuple[KeyRecord, Principal]] = {}
+        """access key id -> (the key record, its principal); see ``_principal``."""
 
     # -- the ASGI entry point ------------------------------------------------------------------
 
@@ -198,13 +214,7 @@ class AwsGateway:
             if record.session_token is not None and sig.session_token != record.session_token:
                 raise auth_error("invalid_token", kind)
             secret = record.secret_access_key
-            principal = Principal(
-                arn=record.principal_arn,
-                account_id=record.account_id,
-                access_key_id=record.access_key_id,
-                user_id=record.user_name or record.access_key_id,
-                session_token=record.session_token,
-            )
+            principal = self._principal(record)
         elif self.auth:
             raise auth_error("missing", kind)
 
@@ -253,21 +263,54 @@ class AwsGateway:
         self.authorize(ctx)
         params = protocol.parse(request, operation)
         protocol.validate(operation, params)
+        dispatch = self._dispatch.get((service, operation.name))
+        if dispatch is None:
+            dispatch = self._dispatch_of(service, protocol, operation)
+        handler, how = dispatch
+        if how is _AWAIT:
+            result = await cast(Callable[..., Awaitable[dict[str, Any]]], handler)(ctx, params)
+        elif how is _INLINE:
+            result = handler(ctx, params)
+        else:
+            result = await run_blocking(handler, ctx, params)
+        return protocol, operation, protocol.serialize(operation, result, request_id)
+
+    def _dispatch_of(
+        self, service: str, protocol: ServiceProtocol, operation: OperationModel
+    ) -> tuple[Operation, str]:
+        """An operation's handler and how it runs (``_AWAIT``, ``_INLINE`` or ``_THREAD``),
+        looked up once: providers do not change their methods while serving."""
         provider = self.platform.providers[service]
         handler = provider.operation(operation.name)
         if handler is None:
             raise protocol.not_implemented(operation)
-        op_key = (service, operation.name)
-        is_coroutine = self._coroutine_ops.get(op_key)
-        if is_coroutine is None:
-            is_coroutine = self._coroutine_ops[op_key] = inspect.iscoroutinefunction(handler)
-        if is_coroutine:
-            result = await cast(Callable[..., Awaitable[dict[str, Any]]], handler)(ctx, params)
+        is_async: bool = inspect.iscoroutinefunction(handler)
+        if is_async:
+            how = _AWAIT
         elif operation.name in provider.inline_operations:
-            result = handler(ctx, params)
+            how = _INLINE
         else:
-            result = await anyio.to_thread.run_sync(handler, ctx, params)
-        return protocol, operation, protocol.serialize(operation, result, request_id)
+            how = _THREAD
+        self._dispatch[(service, operation.name)] = (handler, how)
+        return handler, how
+
+    def _principal(self, record: KeyRecord) -> Principal:
+        """The principal of a key record, built once per record: the credential store hands out
+        the same record until the key changes, and a changed key is a new record."""
+        cached = self._principals.get(record.access_key_id)
+        if cached is not None and cached[0] is record:
+            return cached[1]
+        principal = Principal(
+            arn=record.principal_arn,
+            account_id=record.account_id,
+            access_key_id=record.access_key_id,
+            user_id=record.user_name or record.access_key_id,
+            session_token=record.session_token,
+        )
+        if len(self._principals) > 10_000:
+            self._principals.clear()
+        self._principals[record.access_key_id] = (record, principal)
+        return principal
 
     def authorize(self, ctx: RequestContext) -> None:
         """The one place IAM policy evaluation will plug in (DESIGN.md, "IAM enforcement").
@@ -458,12 +501,31 @@ async def _spool_body(
                 pass
 
 
+_HEADER_NAMES: dict[str, bytes] = {}
+"""Response header names as they go on the wire (lower-case bytes), encoded once per name."""
+
+
+def _wire_headers(response: HttpResponse) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """The response's headers for ASGI, and whether they include a Content-Length."""
+    names = _HEADER_NAMES
+    headers = []
+    has_length = False
+    for key, value in response.headers.items():
+        name = names.get(key)
+        if name is None:
+            name = key.lower().encode("latin-1")
+            if len(names) < 4096:  # provider-chosen names (x-amz-meta-*) must not pile up
+                names[key] = name
+        if name == b"content-length":
+            has_length = True
+        raw = value if type(value) is str else str(value)
+        headers.append((name, raw.encode("latin-1")))
+    return headers, has_length
+
+
 async def _send_response(send: Send, response: HttpResponse, *, head: bool) -> None:
     body = response.body
-    headers = [
-        (k.lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in response.headers.items()
-    ]
-    has_length = any(k == b"content-length" for k, _ in headers)
+    headers, has_length = _wire_headers(response)
     if isinstance(body, StreamPayload):
         if not has_length:
             headers.append((b"content-length", str(body.length).encode()))
@@ -473,14 +535,14 @@ async def _send_response(send: Send, response: HttpResponse, *, head: bool) -> N
             return
         chunks = body.iter_chunks()
         while True:
-            chunk = await anyio.to_thread.run_sync(next, chunks, None)
+            chunk = await run_blocking(next, chunks, None)
             if chunk is None:
                 break
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
         return
     if not has_length:
-        headers.append((b"content-length", str(len(body)).encode()))
+        headers.append((b"content-length", b"%d" % len(body)))
     await send({"type": "http.response.start", "status": response.status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
 

@@ -31,7 +31,8 @@ Invariants:
   it with ``check_payload_hash`` once it has hashed the body (or passes ``payload_sha256``).
 - Every failure leaves through ``auth_error`` (``gateway.sigv4_errors``), the one table of codes:
   ``s3`` (rest-xml), ``query`` (IAM, STS, SNS...) and ``json`` (Lambda, SQS, DynamoDB...).
-- Signing keys are cached per (secret, date, region, service): four HMACs saved per request.
+- Signing keys are cached per (secret, date, region, service): four HMACs saved per request;
+  so are the key's hashed HMAC pads (``_Signer``), which makes the fifth HMAC cheaper too.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ STREAMING_UNSIGNED_TRAILER = STREAMING_UNSIGNED_PAYLOAD_TRAILER
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 """A presigned URL lives at most a week: the signing key is only valid that long."""
 
+_DEFAULT_SKEW = timedelta(seconds=300)
 _PAYLOAD_MARKERS = frozenset(
     {UNSIGNED_PAYLOAD, STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER}
 )
@@ -435,6 +437,39 @@ def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
     return hmac.digest(key, b"aws4_request", "sha256")
 
 
+class _Signer:
+    """HMAC-SHA256 under one signing key, its padded inner and outer blocks hashed once.
+
+    ``hmac.digest`` sets up an OpenSSL HMAC context per call, which costs more than hashing a
+    string to sign (about 2 us against 0.8 us here); copying two hashed SHA-256 states is the
+    same HMAC (RFC 2104) for a key no longer than the block, as a signing key (32 bytes) is.
+    """
+
+    __slots__ = ("_inner", "_outer")
+
+    def __init__(self, key: bytes) -> None:
+        assert len(key) <= 64
+        block = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(block.translate(_IPAD))
+        self._outer = hashlib.sha256(block.translate(_OPAD))
+
+    def hexdigest(self, message: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
+
+
+@lru_cache(maxsize=4096)
+def _signer(secret_key: str, date: str, region: str, service: str) -> _Signer:
+    return _Signer(signing_key(secret_key, date, region, service))
+
+
 def canonical_request(
     request: HttpRequest,
     sig: SigV4Request,
@@ -536,18 +571,17 @@ def verify_sigv4(
         _raise_scope_date_mismatch(sig, service_kind)
     _check_time(sig, service_kind, now, max_skew)
     payload_hash = _payload_hash(request, sig, service_kind, payload_sha256)
-    key = signing_key(secret_key, sig.scope_date, sig.region, sig.service)
+    signer = _signer(secret_key, sig.scope_date, sig.region, sig.service)
     provided = sig.signature
     canonical = canonical_request(request, sig, service_kind, payload_hash)
     to_sign = string_to_sign(sig, canonical)
-    expected = hmac.digest(key, to_sign.encode("utf-8", "surrogateescape"), "sha256").hex()
+    expected = signer.hexdigest(to_sign.encode("utf-8", "surrogateescape"))
     if not _same(expected, provided):
         # A query a client did not encode canonically: botocore signs it as sent.
         raw = canonical_request(request, sig, service_kind, payload_hash, raw_query=True)
         raw_to_sign = string_to_sign(sig, raw) if raw != canonical else None
         if raw_to_sign is None or not _same(
-            hmac.digest(key, raw_to_sign.encode("utf-8", "surrogateescape"), "sha256").hex(),
-            provided,
+            signer.hexdigest(raw_to_sign.encode("utf-8", "surrogateescape")), provided
         ):
             raise _mismatch(sig, service_kind, canonical, to_sign)
     if payload_sha256 is not None:
@@ -606,7 +640,7 @@ def _payload_hash(
 
 
 def _check_time(sig: SigV4Request, service_kind: str, now: datetime, max_skew: int) -> None:
-    skew = timedelta(seconds=max_skew)
+    skew = _DEFAULT_SKEW if max_skew == 300 else timedelta(seconds=max_skew)
     if sig.presigned and sig.expires is not None:
         expires_at = sig.date + timedelta(seconds=sig.expires)
         if now > expires_at:
