@@ -24,6 +24,7 @@ import uvicorn
 
 from lambdamaker.config import PlatformConfig
 from lambdamaker.gateway.app import create_app
+from lambdamaker.gateway.coalesce import CoalescingHttpToolsProtocol
 from lambdamaker.platform import Platform
 from lambdamaker.store.objects import write_file_atomic
 from lambdamaker.workers import (
@@ -38,11 +39,12 @@ log = logging.getLogger("lambdamaker")
 
 
 def uvicorn_server(app: Any) -> uvicorn.Server:
-    """How every process of the server serves its ASGI app (uvloop + httptools)."""
+    """How every process of the server serves its ASGI app (uvloop + httptools, writes
+    coalesced)."""
     config = uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,  # one socket write per response (coalesce.py)
         lifespan="on",
         log_level="warning",
         access_log=False,
