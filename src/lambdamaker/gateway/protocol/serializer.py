@@ -29,6 +29,7 @@ from lambdamaker.gateway.protocol.body import Body, StreamPayload
 from lambdamaker.gateway.protocol.codes import S3_OUTPUT_ROOTS, S3_XMLNS
 from lambdamaker.gateway.protocol.http import HttpResponse
 from lambdamaker.gateway.protocol.json_codec import JsonWriters
+from lambdamaker.gateway.protocol.json_unchanged import UnchangedChecks, fast_writer
 from lambdamaker.gateway.protocol.models import payload_member
 from lambdamaker.gateway.protocol.xml_codec import XmlWriters, escape, namespace_attr
 
@@ -132,6 +133,7 @@ class ResponseSerializer:
         self.service_name = model.service_name
         self._plans: dict[str, Plan] = {}
         self._json = JsonWriters()
+        self._unchanged = UnchangedChecks(self._json)
         self._xml = XmlWriters()
         self._json_content_type = (
             f"application/x-amz-json-{model.metadata.get('jsonVersion', '1.0')}"
@@ -162,7 +164,9 @@ class ResponseSerializer:
 
     def _json_plan(self, operation: OperationModel) -> Plan:
         shape = operation.output_shape
-        write = self._json.struct_writer(shape) if shape is not None else None
+        write = None
+        if shape is not None:
+            write = fast_writer(shape, self._json.struct_writer(shape), self._unchanged)
         content_type = self._json_content_type
         status = self._default_status(operation)
 
@@ -285,7 +289,12 @@ class ResponseSerializer:
         if not bindings.has_body_members:
             return lambda result, headers: b""
         if is_json:
-            write_json = self._json.struct_writer(shape, skip=BOUND_LOCATIONS)
+            write_json = fast_writer(
+                shape,
+                self._json.struct_writer(shape, skip=BOUND_LOCATIONS),
+                self._unchanged,
+                BOUND_LOCATIONS,
+            )
 
             def write_json_body(result: dict[str, Any], headers: dict[str, str]) -> Any:
                 headers.setdefault("content-type", media)

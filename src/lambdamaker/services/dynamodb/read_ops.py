@@ -18,6 +18,7 @@ Invariants:
 from __future__ import annotations
 
 import contextvars
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -113,6 +114,7 @@ def _page(
     expressions: RequestExpressions,
 ) -> dict[str, Any]:
     limit = params.get("Limit")
+    stop = limit if limit is not None else sys.maxsize
     items: list[Item] = []
     scanned = 0
     count = 0
@@ -121,6 +123,11 @@ def _page(
     cap = _INLINE_CAP.get()
     # A COUNT without a filter needs no item but the last one (for LastEvaluatedKey).
     counting = mode == "COUNT" and expressions.filter is None
+    listing = mode != "COUNT"
+    # Hoisted out of the loop: the filter (None: keep all) and whether items are returned
+    # whole (no projection), as ``expressions.keep`` and ``select`` would decide per item.
+    keep = None if expressions.filter is None else expressions.filter.evaluate
+    whole = expressions.projection is None and not params.get("AttributesToGet")
     for text, size in rows:  # every read selects (item, size)
         scanned += 1
         if cap is not None and scanned > cap:
@@ -128,17 +135,17 @@ def _page(
         read += size
         if counting:
             count += 1
-            if (limit is not None and scanned >= limit) or read >= MAX_PAGE_BYTES:
+            if scanned >= stop or read >= MAX_PAGE_BYTES:
                 item = loads(text)
                 last = {name: item[name] for name in key_names}
                 break
             continue
         item = loads(text)
-        if expressions.keep(item):
+        if keep is None or keep(item):
             count += 1
-            if mode != "COUNT":
-                items.append(select(item, params, expressions))
-        if (limit is not None and scanned >= limit) or read >= MAX_PAGE_BYTES:
+            if listing:
+                items.append(item if whole else select(item, params, expressions))
+        if scanned >= stop or read >= MAX_PAGE_BYTES:
             last = {name: item[name] for name in key_names}
             break
     out: dict[str, Any] = {"Count": count, "ScannedCount": scanned}
