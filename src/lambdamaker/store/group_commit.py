@@ -24,12 +24,17 @@ Invariants:
   of one group may memoize reads there (SQS reads each queue row once per group).
 - ``after_commit`` hooks registered by a work run after the group's commit (a rolled-back
   work's hooks run too: they are wake-ups, and a spurious one is harmless).
+- A waiting thread sleeps on one ``threading.Event`` of its own, reused for every work it
+  queues (making one per work cost 1-2 us). Whoever sets it has first marked a waiter finished
+  or made it the leader; the thread clears it after waking and only then re-reads its waiters,
+  so a wake-up is never lost, and a late one (from an earlier group) only costs a re-check.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -50,12 +55,33 @@ MAX_GROUP = 64
 """Works per transaction: bounds how long the first caller of a big group waits."""
 
 
+_wakes = threading.local()
+
+
+def _forget_wakes() -> None:
+    """In a forked child: an event could have been mid-``set`` by a thread that is gone."""
+    global _wakes
+    _wakes = threading.local()
+
+
+os.register_at_fork(after_in_child=_forget_wakes)
+
+
+def _thread_wake() -> threading.Event:
+    """The calling thread's wake-up event (see the module's invariants)."""
+    try:
+        event: threading.Event = _wakes.event
+    except AttributeError:
+        event = _wakes.event = threading.Event()
+    return event
+
+
 class _Waiter(Generic[T]):
     __slots__ = ("error", "finished", "lead", "result", "wake", "work")
 
-    def __init__(self, work: Callable[[Connection], T]) -> None:
+    def __init__(self, work: Callable[[Connection], T], wake: threading.Event) -> None:
         self.work = work
-        self.wake = threading.Event()
+        self.wake = wake
         self.finished = False
         self.lead = False
         self.result: T | None = None
@@ -106,7 +132,8 @@ class GroupCommitter:
     def _run_all(self, works: Sequence[Callable[[Connection], Any]]) -> list[_Waiter[Any]]:
         """Queue ``works`` together, in order, and return once every one has finished; lead
         whenever one of them is handed the lead."""
-        waiters: list[_Waiter[Any]] = [_Waiter(work) for work in works]
+        wake = _thread_wake()
+        waiters: list[_Waiter[Any]] = [_Waiter(work, wake) for work in works]
         with self._lock:
             self._waiting.extend(waiters)
             if not self._leading:
@@ -118,7 +145,8 @@ class GroupCommitter:
                 if waiter.lead:
                     self._commit_group()
                 else:
-                    waiter.wake.wait()  # committed by a leader, or made the leader
+                    wake.wait()  # committed by a leader, or made the leader
+                    wake.clear()  # before re-reading ``finished`` and ``lead``
         return waiters
 
     async def run_async(self, work: Callable[[Connection], T]) -> T:
@@ -215,10 +243,14 @@ class GroupCommitter:
                 if index not in failed:
                     w.error = exc
                     w.result = None
+        wakes: set[threading.Event] = set()
         for w in group:
             w.finished = True
             if not w.lead:
-                w.wake.set()
+                wakes.add(w.wake)
+        wakes.discard(_thread_wake())  # this thread's waiters see ``finished`` when it returns
+        for event in wakes:
+            event.set()
         with self._lock:
             # Hand the lead on; a leader whose group was cut at MAX_GROUP keeps it only if
             # it is itself still waiting (it is not: the leader is always in its first group).

@@ -12,11 +12,23 @@ Invariants:
 - an expression parameter and its legacy counterpart (``AttributesToGet``, ``Expected``...)
   are never both honoured: the mix is refused with DynamoDB's message;
 - placeholder maps without any expression are refused, like DynamoDB.
+
+Two fast paths, each with the general path as its fallback:
+
+- A request without any expression, legacy or placeholder parameter (most PutItem and GetItem
+  calls) parses and checks nothing; its ``ExpressionAttributes`` is made only if asked for.
+- Parsed expressions are cached by the request's exact expression texts, names and values
+  (``_cache_key``): parsing depends on nothing else, so a hit gives the same trees and the same
+  used placeholders as parsing again. Only successful parses are cached (an error is raised by
+  the parser, every time), placeholder maps are still validated per request, and the cached
+  trees are shared read-only (``apply_update`` copies the values it stores; conditions and
+  projections only read). Keys hold only plain JSON-like values (str, bytes, bool, None, lists,
+  dicts of them) up to ``MAX_KEY_CHARS``; anything else is simply not cached.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from lambdamaker.engines.tables import (
     Condition,
@@ -49,8 +61,136 @@ LEGACY = (
 )
 
 
+_ANY_PARAMETER = frozenset(
+    (*EXPRESSIONS, *LEGACY, "ExpressionAttributeNames", "ExpressionAttributeValues")
+)
+"""Without any of these a request has nothing to parse and nothing to refuse."""
+
+MAX_CACHED = 512
+"""Parsed requests kept; the cache is emptied when it is full (no bookkeeping per hit)."""
+MAX_KEY_CHARS = 4096
+"""Longest cache key (characters of expression texts, names and values) worth keeping."""
+
+
+class _Parsed(NamedTuple):
+    update: Update | None
+    condition: Condition | None
+    filter: Condition | None
+    projection: list[Path] | None
+    used_names: frozenset[str]
+    used_values: frozenset[str]
+
+
+_PARSED: dict[tuple[Any, ...], _Parsed] = {}
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+def _frozen(value: Any, budget: list[int]) -> Any:
+    """A hashable image of a JSON-like ``value``, equal only for equal values of equal types
+    (the container type is part of it); ``_Uncacheable`` for anything else or too large."""
+    kind = type(value)
+    if kind is str or kind is bytes:
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            raise _Uncacheable
+        return value
+    if kind is bool or value is None:
+        return value
+    if kind is dict:
+        pairs = []
+        for key, inner in value.items():
+            if type(key) is not str:
+                raise _Uncacheable
+            budget[0] -= len(key)
+            pairs.append((key, _frozen(inner, budget)))
+        return (dict, tuple(pairs))
+    if kind is list:
+        return (list, tuple(_frozen(inner, budget) for inner in value))
+    raise _Uncacheable
+
+
+def _cache_key(texts: tuple[Any, ...], names: Any, values: Any) -> tuple[Any, ...] | None:
+    """The key of a request's parsed expressions, None when it is not to be cached. Scalar
+    string values (most of them) are taken inline; the rest go through ``_frozen``."""
+    size = 0
+    for text in texts:
+        if text is not None:
+            if type(text) is not str:
+                return None
+            size += len(text)
+    frozen_names = None
+    if names is not None:
+        if type(names) is not dict:
+            return None
+        for key, name in names.items():
+            if type(key) is not str or type(name) is not str:
+                return None
+            size += len(key) + len(name)
+        frozen_names = tuple(names.items())
+    frozen_values = None
+    if values is not None:
+        if type(values) is not dict:
+            return None
+        parts: list[tuple[Any, ...]] = []
+        for key, value in values.items():
+            if type(key) is not str:
+                return None
+            if type(value) is dict and len(value) == 1:
+                ((kind, inner),) = value.items()
+                if type(kind) is str and type(inner) is str:
+                    size += len(key) + len(inner)
+                    parts.append((key, kind, inner))
+                    continue
+            budget = [MAX_KEY_CHARS - size - len(key)]
+            try:
+                parts.append((key, _frozen(value, budget)))
+            except _Uncacheable:
+                return None
+            size = MAX_KEY_CHARS - budget[0]
+        frozen_values = tuple(parts)
+    if size > MAX_KEY_CHARS:
+        return None
+    return (texts, frozen_names, frozen_values)
+
+
+def _known_attributes(names: Any, values: Any, parsed: _Parsed) -> ExpressionAttributes:
+    """The ``ExpressionAttributes`` that parsing gave for a cached request: its names and values
+    passed validation when the entry was made (they are part of the key), so they are not
+    validated again; the parse's used placeholders are marked used."""
+    attrs = ExpressionAttributes()
+    attrs.names = dict(names or {})
+    attrs.values = dict(values or {})
+    attrs.used_names.update(parsed.used_names)
+    attrs.used_values.update(parsed.used_values)
+    return attrs
+
+
 class RequestExpressions:
+    present = False
+    update: Update | None = None
+    condition: Condition | None = None
+    filter: Condition | None = None
+    projection: list[Path] | None = None
+
     def __init__(self, params: dict[str, Any], *, defer_finish: bool = False) -> None:
+        self._attrs: ExpressionAttributes | None = None
+        if _ANY_PARAMETER.isdisjoint(params):
+            return  # nothing given: nothing to parse or refuse, finish() has nothing to check
+        self._parse(params)
+        if not defer_finish:
+            self.finish()
+
+    @property
+    def attrs(self) -> ExpressionAttributes:
+        """The request's placeholders (empty when it has none)."""
+        if self._attrs is None:
+            self._attrs = ExpressionAttributes()
+        return self._attrs
+
+    def _parse(self, params: dict[str, Any]) -> None:
         given = [name for name in EXPRESSIONS if params.get(name) is not None]
         legacy = [name for name in LEGACY if params.get(name) is not None]
         if given and legacy:
@@ -71,23 +211,36 @@ class RequestExpressions:
                     "ExpressionAttributeValues can only be specified when using expressions"
                 )
         self.present = bool(given)
-        self.attrs = ExpressionAttributes(names, values)
-        self.update: Update | None = None
-        self.condition: Condition | None = None
-        self.filter: Condition | None = None
-        self.projection: list[Path] | None = None
-        if params.get("UpdateExpression") is not None:
-            self.update = parse_update(params["UpdateExpression"], self.attrs)
-        if params.get("ConditionExpression") is not None:
-            self.condition = parse_condition(params["ConditionExpression"], self.attrs)
-        if params.get("FilterExpression") is not None:
-            self.filter = parse_condition(
-                params["FilterExpression"], self.attrs, kind="FilterExpression"
+        texts = (
+            params.get("UpdateExpression"),
+            params.get("ConditionExpression"),
+            params.get("FilterExpression"),
+            params.get("ProjectionExpression"),
+        )
+        key = None if texts == (None, None, None, None) else _cache_key(texts, names, values)
+        parsed = None if key is None else _PARSED.get(key)
+        if parsed is not None:
+            self._attrs = _known_attributes(names, values, parsed)
+        else:
+            attrs = self._attrs = ExpressionAttributes(names, values)
+            if texts == (None, None, None, None):
+                return
+            update_text, condition_text, filter_text, projection_text = texts
+            parsed = _Parsed(
+                None if update_text is None else parse_update(update_text, attrs),
+                None if condition_text is None else parse_condition(condition_text, attrs),
+                None
+                if filter_text is None
+                else parse_condition(filter_text, attrs, kind="FilterExpression"),
+                None if projection_text is None else parse_projection(projection_text, attrs),
+                frozenset(attrs.used_names),
+                frozenset(attrs.used_values),
             )
-        if params.get("ProjectionExpression") is not None:
-            self.projection = parse_projection(params["ProjectionExpression"], self.attrs)
-        if not defer_finish:
-            self.finish()
+            if key is not None:
+                if len(_PARSED) >= MAX_CACHED:
+                    _PARSED.clear()
+                _PARSED[key] = parsed
+        self.update, self.condition, self.filter, self.projection = parsed[:4]
 
     def finish(self) -> None:
         """After the request's last expression is parsed: refuse unused placeholders."""

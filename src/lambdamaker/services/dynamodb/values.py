@@ -110,7 +110,17 @@ def check_value(value: Any) -> dict[str, Any]:
 
 
 def check_item(item: Item) -> Item:
-    return {name: check_value(value) for name, value in item.items()}
+    """A canonical copy of every attribute (``check_value``); scalar strings, most key
+    attributes, are copied inline."""
+    out: Item = {}
+    for name, value in item.items():
+        if type(value) is dict and len(value) == 1:
+            inner = value.get("S")
+            if type(inner) is str:
+                out[name] = {"S": inner}
+                continue
+        out[name] = check_value(value)
+    return out
 
 
 def check_sized_item(item: Item) -> tuple[Item, int]:
