@@ -63,7 +63,7 @@ def test_a_cancelled_caller_waits_for_its_function_to_finish() -> None:
 
 def test_calls_beyond_the_thread_limit_wait_their_turn(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(threads, "MAX_THREADS", 2)
-    monkeypatch.setattr(threads, "_POOL", threads._Pool())
+    monkeypatch.setattr(threads, "_POOL", threads._pool())
     running = 0
     most = 0
     lock = threading.Lock()

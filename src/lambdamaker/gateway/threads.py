@@ -17,26 +17,22 @@ Invariants:
 - The pool is its own, not ``store.hand_off``'s: provider operations may block for long
   (SQS long polls, synchronous Lambda invokes) and must never starve the group commits that
   ``hand_off`` runs.
-- Threads start on demand and end after ``IDLE_S`` without work; they are daemon threads, as
-  anyio's are.
+- Threads (a ``ThreadPool``) start on demand and end after ten seconds without work; they are
+  daemon threads, as anyio's are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
-import queue
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-log = logging.getLogger(__name__)
+from lambdamaker.thread_pool import ThreadPool
 
 T = TypeVar("T")
 
 MAX_THREADS = 40
-IDLE_S = 10.0
 
 
 class _Call:
@@ -86,57 +82,17 @@ class _Call:
         self.error = None  # no cycle through the traceback
 
 
-class _Pool:
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[_Call] = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._threads = 0
-        self._idle = 0  # threads waiting for work that no queued call is promised to
-        self._backlog = 0  # calls queued while every thread was busy
-
-    def submit(self, call: _Call) -> None:
-        with self._lock:
-            start = False
-            if self._idle:
-                self._idle -= 1
-            elif self._threads < MAX_THREADS:
-                self._threads += 1
-                start = True
-            else:
-                self._backlog += 1
-        self._queue.put(call)
-        if start:
-            threading.Thread(target=self._serve, name="lambdamaker-operation", daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                call = self._queue.get(timeout=IDLE_S)
-            except queue.Empty:
-                with self._lock:
-                    # More idle threads than calls promised to them: this one may end.
-                    # Otherwise a call was just promised to an idle thread and is on its way.
-                    if self._idle:
-                        self._idle -= 1
-                        self._threads -= 1
-                        return
-                continue
-            call.run()
-            del call  # the result must not outlive the call while this thread idles
-            with self._lock:
-                if self._backlog:
-                    self._backlog -= 1  # this thread takes the oldest backlog call next
-                else:
-                    self._idle += 1
+def _pool() -> ThreadPool:
+    return ThreadPool("lambdamaker-operation", MAX_THREADS)
 
 
-_POOL = _Pool()
+_POOL = _pool()
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
     """``fn(*args)`` on a worker thread (see the module's invariants)."""
     call = _Call(asyncio.get_running_loop(), fn, args)
-    _POOL.submit(call)
+    _POOL.submit(call.run)
     try:
         result: T = await call.future
         return result
