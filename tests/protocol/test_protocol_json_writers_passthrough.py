@@ -4,16 +4,15 @@ JSON services, and the provider's result never modified."""
 
 from __future__ import annotations
 
-import math
 import pickle
 import random
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import pytest
 from botocore.model import ListShape, MapShape, ServiceModel, Shape, StructureShape
+from protocol_results_support import result_for
 
 from lambdamaker.gateway.protocol import ServiceProtocol, values
 from lambdamaker.gateway.protocol.json_codec import JsonWriters
@@ -78,44 +77,6 @@ class CopyingWriters:
         return None
 
 
-def result_for(shape: Shape, rng: random.Random, depth: int = 0) -> Any:
-    """A provider-convention value for ``shape``, sometimes with nulls and unknown keys."""
-    kind = shape.type_name
-    if isinstance(shape, StructureShape):
-        if shape.is_document_type:
-            return {"any": [1, None]}
-        out: dict[str, Any] = {}
-        for name, member in shape.members.items():
-            if depth < 4 and rng.random() < 0.5:
-                out[name] = None if rng.random() < 0.1 else result_for(member, rng, depth + 1)
-        if rng.random() < 0.1:
-            out["NotAMember"] = "x"
-        return out
-    if isinstance(shape, ListShape):
-        items = [result_for(shape.member, rng, depth + 1) for _ in range(rng.randint(0, 3))]
-        if items and rng.random() < 0.1:
-            items[rng.randrange(len(items))] = None
-        return tuple(items) if rng.random() < 0.05 else items
-    if isinstance(shape, MapShape):
-        out = {f"k{i}": result_for(shape.value, rng, depth + 1) for i in range(rng.randint(0, 3))}
-        if out and rng.random() < 0.1:
-            out["knull"] = None
-        return out
-    if kind in ("string", "character"):
-        return rng.choice(["a", "", "é"])
-    if kind in ("integer", "long", "short", "byte"):
-        return rng.randint(-5, 5)
-    if kind in ("float", "double", "bigdecimal"):
-        return rng.choice([1.5, 2, math.nan, math.inf, -math.inf, 0.0])
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "blob":
-        return rng.choice([b"", b"\x00\xff", bytearray(b"ab")])
-    if kind == "timestamp":
-        return datetime(2024, 1, 2, 3, 4, 5, rng.choice([0, 123000]), tzinfo=UTC)
-    return None
-
-
 @pytest.mark.parametrize("service", SERVICES)
 def test_writers_give_the_same_json_and_leave_results_alone(service: str) -> None:
     model = ServiceProtocol.for_service(service).service_model
@@ -128,7 +89,7 @@ def test_writers_give_the_same_json_and_leave_results_alone(service: str) -> Non
             continue
         write_new, write_old = new.struct_writer(shape), old.struct_writer(shape)
         for _ in range(15):
-            result = result_for(shape, rng)
+            result = result_for(shape, rng, 0.1)
             before = pickle.dumps(result)
             written = write_new(result)
             assert pickle.dumps(result) == before, name
