@@ -12,7 +12,10 @@ All in one run on one machine, through public APIs only, the store at its defaul
     BatchWriteItem. The records are put first; the figure is records/s from
     CreateEventSourceMapping until the last item is in the table (4 shards, TRIM_HORIZON). The
     function writes each batch with BatchWriteItem (25 items per call) through boto3 inside the
-    function. The peer is the same function invoked directly (sync Invoke with batches of 100
+    function. Measured twice over the same records, each time with a fresh function and table:
+    ParallelizationFactor 1 (one batch in flight per shard, so the pipeline waits on each
+    batch's four calls in turn) and ``PARALLELIZATION``; the goal ratio takes the better. The
+    peer is the same function invoked directly (sync Invoke with batches of 100
     records, one caller per shard): the pipeline's cost without the poller. Both on a server
     with data-plane workers (``--workers 3``, as in (c)), which serve part of the
     BatchWriteItem calls.
@@ -50,6 +53,8 @@ from benchmarks._common import replay_load, run_parts, sign_request, time_calls
 
 CONNECTIONS = 16
 WORKERS = 3
+PARALLELIZATION = 4
+"""The ESM part's second mapping: batches in flight per shard (``ParallelizationFactor``)."""
 """Processes serving the port in the DynamoDB and ESM parts (``--workers``), see (c)."""
 SHARDS = 4
 DATA = b"x" * 100
@@ -263,22 +268,34 @@ def esm_part(bench: Bench, root: Path, quick: bool, rows: Rows, metrics: Metrics
     request = put_records_request(bench, "esm", 500)
     r = bench.load(request, n // 500, 120)
     put = int(r["ok"]) * 500
-    t0 = time.perf_counter()
-    lam.create_event_source_mapping(
-        FunctionName="sink",
-        EventSourceArn=stream_arn,
-        StartingPosition="TRIM_HORIZON",
-        BatchSize=100,
-    )
-    done_at, seen = wait_items(ddb, "sink", put, 600)
-    rate = seen / (done_at - t0)
-    rows.append(
-        (f"esm: Kinesis -> Lambda (100) -> DynamoDB, {SHARDS} shards (records/s)", rate_row(rate))
-    )
-    metrics["esm_records_per_s"] = rate
-    metrics["esm_records_missing"] = float(put - seen)
-    metrics["esm_vs_direct_invoke"] = rate / direct
-    metrics["goal_esm_ratio"] = rate / 10_000
+    # The same records twice, each time to a fresh function and table: one batch in flight per
+    # shard (ParallelizationFactor 1, the default), then PARALLELIZATION batches per shard
+    # (Lambda's knob for a consumer that waits on I/O: records of one partition key stay in
+    # order, in one lane).
+    best = 0.0
+    for factor in (1, PARALLELIZATION):
+        name = "sink" if factor == 1 else f"sink{factor}"
+        if factor != 1:
+            make_table(ddb, name)
+            create_function(bench, root, name, SINK_HANDLER, {"TABLE": name})
+        t0 = time.perf_counter()
+        lam.create_event_source_mapping(
+            FunctionName=name,
+            EventSourceArn=stream_arn,
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=100,
+            ParallelizationFactor=factor,
+        )
+        done_at, seen = wait_items(ddb, name, put, 600)
+        rate = seen / (done_at - t0)
+        label = f"esm: Kinesis -> Lambda (100) -> DynamoDB, {SHARDS} shards"
+        rows.append((f"{label}, ParallelizationFactor {factor} (records/s)", rate_row(rate)))
+        suffix = "" if factor == 1 else f"_pf{factor}"
+        metrics[f"esm{suffix}_records_per_s"] = rate
+        metrics[f"esm{suffix}_records_missing"] = float(put - seen)
+        best = max(best, rate)
+    metrics["esm_vs_direct_invoke"] = metrics["esm_records_per_s"] / direct
+    metrics["goal_esm_ratio"] = best / 10_000
 
 
 # -- (c) DynamoDB single-item operations --------------------------------------------------------
