@@ -35,7 +35,8 @@ class ExpressionAttributes:
                 raise ValidationError(
                     f'ExpressionAttributeValues contains invalid key: Syntax error; key: "{key}"'
                 )
-            _check_value(key, value)
+            if not _plainly_valid(value):
+                _check_value(key, value)
         self.names: dict[str, str] = dict(names or {})
         self.values: dict[str, TypedValue] = dict(values or {})
         self.used_names: set[str] = set()
@@ -71,6 +72,19 @@ class ExpressionAttributes:
                 + ", ".join(unused_values)
                 + "}"
             )
+
+
+def _plainly_valid(value: object) -> bool:
+    """True for the commonest values that ``check_value`` would accept at once: a string, or a
+    number of at most 38 ASCII digits (no sign, point or exponent; in DynamoDB's range). Anything
+    else (False) goes through the full check; this only skips work, never an error."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    inner = value.get("S")
+    if inner is not None:
+        return type(inner) is str
+    inner = value.get("N")
+    return type(inner) is str and 0 < len(inner) <= 38 and inner.isascii() and inner.isdigit()
 
 
 def _check_value(key: str, value: TypedValue) -> None:

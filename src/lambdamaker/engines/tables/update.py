@@ -14,7 +14,8 @@ Invariants: no two target paths overlap or conflict (DynamoDB rejects the expres
 are ranked over the whole expression, see ``grammar``); every
 right-hand side is evaluated against the *original* item, then SETs, REMOVEs (list indexes of a
 list removed highest first, so indexes keep meaning the original positions), ADDs and DELETEs
-are applied to a deep copy; the input item is never mutated. A DELETE that empties a set removes
+are applied to a copy-on-write of the item (only the values on changed paths are copied, the
+rest is shared with the input); the input item and its values are never mutated. A DELETE that empties a set removes
 the attribute. Setting a list index past the end appends (several such SETs in index order).
 REMOVE under a missing or mistyped parent is an error, except on a new item (``new_item``).
 """
@@ -270,7 +271,39 @@ def _set_value(value: SetValue, item: Item) -> TypedValue:
     return {"N": format_number(result)}
 
 
-def _assign(item: Item, path: Path, value: TypedValue) -> None:
+def _writable(item: Item, path: Path, owned: dict[int, object]) -> TypedValue:
+    """The existing value at ``path`` (a map or list, as ``get_path`` found it), made safe to
+    change: each value on the way and its ``L``/``M`` container is replaced in its parent by a
+    shallow copy, unless this update already made it (``owned``: those copies by id, held so
+    that no id is reused). Copy-on-write: what the update does not touch stays shared with the input."""
+    head = str(path[0])
+    current = item[head]
+    if id(current) not in owned:
+        current = item[head] = _own(current, owned)
+    for element in path[1:]:
+        members: dict[str, TypedValue] | list[TypedValue] = (
+            current["L"] if isinstance(element, int) else current["M"]
+        )
+        child = members[element]  # type: ignore[index]
+        if id(child) not in owned:
+            child = members[element] = _own(child, owned)  # type: ignore[index]
+        current = child
+    return current
+
+
+def _own(value: TypedValue, owned: dict[int, object]) -> TypedValue:
+    """A copy of ``value`` whose ``L``/``M`` container (if any) is a copy too, both recorded."""
+    copied = dict(value)
+    for kind in ("L", "M"):
+        inner = copied.get(kind)
+        if inner is not None:
+            copied[kind] = inner = list(inner) if kind == "L" else dict(inner)
+            owned[id(inner)] = inner
+    owned[id(copied)] = copied
+    return copied
+
+
+def _assign(item: Item, path: Path, value: TypedValue, owned: dict[int, object]) -> None:
     if len(path) == 1:
         item[str(path[0])] = value
         return
@@ -278,6 +311,8 @@ def _assign(item: Item, path: Path, value: TypedValue) -> None:
     last = path[-1]
     if parent is None:
         raise _invalid_path()
+    if ("L" if isinstance(last, int) else "M") in parent:
+        parent = _writable(item, path[:-1], owned)
     if isinstance(last, int):
         if "L" not in parent:
             raise _invalid_path()
@@ -292,7 +327,9 @@ def _assign(item: Item, path: Path, value: TypedValue) -> None:
         parent["M"][last] = value
 
 
-def _remove(item: Item, paths: list[Path], *, lenient: bool = False) -> None:
+def _remove(
+    item: Item, paths: list[Path], owned: dict[int, object], *, lenient: bool = False
+) -> None:
     """Remove ``paths``; a missing leaf is ignored, a missing or mistyped parent is an error
     (ignored too when ``lenient``: DynamoDB tolerates it when the item does not exist)."""
 
@@ -312,6 +349,7 @@ def _remove(item: Item, paths: list[Path], *, lenient: bool = False) -> None:
             if lenient:
                 continue
             raise _invalid_path()
+        parent = _writable(item, path[:-1], owned)
         if isinstance(last, int):
             if last < len(parent["L"]):
                 del parent["L"][last]
@@ -338,7 +376,9 @@ def _set_difference(existing: TypedValue, removed: TypedValue) -> TypedValue:
 
 
 def apply_update(item: Item, update: Update, *, new_item: bool = False) -> Item:
-    """The item after ``update``; ``item`` itself is left untouched.
+    """The item after ``update``; ``item`` and every value in it are left untouched (the result
+    is a copy-on-write of it: values the update does not change stay shared, see ``_writable``),
+    also when the update fails part way.
 
     ``new_item`` says the item did not exist before (the provider passes just its key): then,
     as in DynamoDB, REMOVE of a nested path under a missing attribute is silently ignored.
@@ -350,21 +390,22 @@ def apply_update(item: Item, update: Update, *, new_item: bool = False) -> Item:
         last = pair[0][-1]
         return (0, last) if isinstance(last, int) else (1, 0)
 
-    result = copy.deepcopy(item)
+    result = dict(item)
+    owned: dict[int, object] = {}
     for path, value in sorted(values, key=order):
-        _assign(result, path, copy.deepcopy(value))
-    _remove(result, update.removes, lenient=new_item)
+        _assign(result, path, copy.deepcopy(value), owned)
+    _remove(result, update.removes, owned, lenient=new_item)
     for path, value in update.adds:
         existing = get_path(result, path)
         if existing is None:
-            _assign(result, path, copy.deepcopy(value))
+            _assign(result, path, copy.deepcopy(value), owned)
         elif type_of(existing) != type_of(value):
             raise _bad_type()
         elif type_of(value) == "N":
             total = add_numbers(parse_number(existing["N"]), parse_number(value["N"]))
-            _assign(result, path, {"N": format_number(total)})
+            _assign(result, path, {"N": format_number(total)}, owned)
         else:
-            _assign(result, path, _set_union(existing, value))
+            _assign(result, path, _set_union(existing, value), owned)
     for path, value in update.deletes:
         existing = get_path(result, path)
         if existing is None:
@@ -373,7 +414,7 @@ def apply_update(item: Item, update: Update, *, new_item: bool = False) -> Item:
             raise _bad_type()
         remaining = _set_difference(existing, value)
         if remaining[type_of(remaining)]:
-            _assign(result, path, remaining)
+            _assign(result, path, remaining, owned)
         else:
-            _remove(result, [path])
+            _remove(result, [path], owned)
     return result

@@ -17,9 +17,11 @@ Two fast paths, each with the general path as its fallback:
 
 - A request without any expression, legacy or placeholder parameter (most PutItem and GetItem
   calls) parses and checks nothing; its ``ExpressionAttributes`` is made only if asked for.
-- Parsed expressions are cached by the request's exact expression texts, names and values
-  (``_cache_key``): parsing depends on nothing else, so a hit gives the same trees and the same
-  used placeholders as parsing again. Only successful parses are cached (an error is raised by
+- Parsed expressions are cached by the request's exact expression texts (the
+  KeyConditionExpression's too), names and values (``_cache_key``, kept as ``cache_key``):
+  parsing depends on nothing else, so a hit gives the same trees and the same used
+  placeholders as parsing again (``key_conditions`` caches its parse under this key plus the
+  key schema's names). Only successful parses are cached (an error is raised by
   the parser, every time), placeholder maps are still validated per request, and the cached
   trees are shared read-only (``apply_update`` copies the values it stores; conditions and
   projections only read). Keys hold only plain JSON-like values (str, bytes, bool, None, lists,
@@ -177,6 +179,9 @@ class RequestExpressions:
 
     def __init__(self, params: dict[str, Any], *, defer_finish: bool = False) -> None:
         self._attrs: ExpressionAttributes | None = None
+        self.cache_key: tuple[Any, ...] | None = None
+        """The request's key in the parse caches (all its expression texts, names and values;
+        ``key_conditions`` adds the key schema), None when it is not cached."""
         if _ANY_PARAMETER.isdisjoint(params):
             return  # nothing given: nothing to parse or refuse, finish() has nothing to check
         self._parse(params)
@@ -217,13 +222,16 @@ class RequestExpressions:
             params.get("FilterExpression"),
             params.get("ProjectionExpression"),
         )
-        key = None if texts == (None, None, None, None) else _cache_key(texts, names, values)
-        parsed = None if key is None else _PARSED.get(key)
+        key_text = params.get("KeyConditionExpression")
+        key = _cache_key((*texts, key_text), names, values) if given else None
+        self.cache_key = key
+        only_keys = texts == (None, None, None, None)  # nothing here to parse (or to cache)
+        parsed = None if key is None or only_keys else _PARSED.get(key)
         if parsed is not None:
             self._attrs = _known_attributes(names, values, parsed)
         else:
             attrs = self._attrs = ExpressionAttributes(names, values)
-            if texts == (None, None, None, None):
+            if only_keys:
                 return
             update_text, condition_text, filter_text, projection_text = texts
             parsed = _Parsed(

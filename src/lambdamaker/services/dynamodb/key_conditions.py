@@ -8,6 +8,12 @@ Invariants:
   implementation (``read_ops``), with the same errors.
 - A condition's operator must be indexable (EQ, LT, LE, GT, GE, BETWEEN, BEGINS_WITH), with its
   exact number of arguments, each of the key attribute's schema type.
+- A KeyConditionExpression's parse is cached (``_PARSED_KEYS``) under the request's
+  ``RequestExpressions.cache_key`` plus the key schema's names, everything the parse depends
+  on; an entry is made when a key is parsed the second time (``_SEEN``); only successes are
+  cached (a malformed expression is parsed, and refused, every time),
+  a hit marks the same placeholders used, so ``finish()`` still refuses unused ones per
+  request, and the cached conditions are only read.
 - A sort-key condition becomes ``[(operator, encoded value)]`` bounds on the sort-preserving
   stored key (``keys``): ``BETWEEN`` is two bounds, ``begins_with`` is ``>= prefix`` and
   ``< successor(prefix)`` (only the lower bound when no successor exists).
@@ -15,13 +21,13 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from lambdamaker.engines.tables import KeyCondition, parse_key_condition
+from lambdamaker.engines.tables import KeyCondition, KeyConditions, parse_key_condition
 from lambdamaker.services.dynamodb.errors import invalid, validation
-from lambdamaker.services.dynamodb.expressions import RequestExpressions
+from lambdamaker.services.dynamodb.expressions import MAX_CACHED, RequestExpressions
 from lambdamaker.services.dynamodb.keys import encode_key
 from lambdamaker.services.dynamodb.query_sql import BOUNDS, COMPARE, successor
 from lambdamaker.services.dynamodb.values import check_value
@@ -38,12 +44,59 @@ _OPERATORS = {
 _ARGUMENTS = {"EQ": 1, "LE": 1, "LT": 1, "GE": 1, "GT": 1, "BEGINS_WITH": 1, "BETWEEN": 2}
 
 
+MAX_CACHED_KEYS = MAX_CACHED
+"""Parsed key conditions kept, as many as ``expressions`` keeps parsed requests."""
+
+
+class _ParsedKeys(NamedTuple):
+    keys: KeyConditions
+    used_names: frozenset[str]
+    used_values: frozenset[str]
+
+
+_PARSED_KEYS: dict[tuple[Any, ...], _ParsedKeys] = {}
+_SEEN: set[int] = set()
+"""Hashes of keys parsed once: an entry is made the second time its key is parsed. A Query
+whose values never repeat (a new partition key each time) then leaves nothing behind; cached
+entries outlive young garbage collections, and a stream of one-off entries made full
+collections several times more frequent (~+8 us CPU per such Query in process). Plain ints
+are not tracked by the collector; a hash collision only admits an entry early."""
+
+
+def _parsed_keys(
+    text: str, hash_name: str, range_name: str | None, expressions: RequestExpressions
+) -> KeyConditions:
+    """``parse_key_condition`` through the cache; marks the placeholders it uses."""
+    attrs = expressions.attrs
+    base = expressions.cache_key
+    key = None if base is None else (base, hash_name, range_name)
+    cached = None if key is None else _PARSED_KEYS.get(key)
+    if cached is not None:
+        attrs.used_names.update(cached.used_names)
+        attrs.used_values.update(cached.used_values)
+        return cached.keys
+    keys = parse_key_condition(text, attrs, hash_name, range_name)
+    if key is not None:
+        seen = hash(key)
+        if seen not in _SEEN:
+            if len(_SEEN) >= 8 * MAX_CACHED_KEYS:
+                _SEEN.clear()
+            _SEEN.add(seen)
+            return keys
+        if len(_PARSED_KEYS) >= MAX_CACHED_KEYS:
+            _PARSED_KEYS.clear()
+        _PARSED_KEYS[key] = _ParsedKeys(
+            keys, frozenset(attrs.used_names), frozenset(attrs.used_values)
+        )
+    return keys
+
+
 def expression_conditions(
     text: str, schema: list[tuple[str, str]], expressions: RequestExpressions
 ) -> dict[str, Any]:
     """A KeyConditionExpression as the equivalent legacy ``KeyConditions``."""
     range_name = schema[1][0] if len(schema) > 1 else None
-    keys = parse_key_condition(text, expressions.attrs, schema[0][0], range_name)
+    keys = _parsed_keys(text, schema[0][0], range_name, expressions)
     expressions.finish()
     found: list[KeyCondition] = [keys.hash] if keys.range is None else [keys.hash, keys.range]
     types = dict(schema)

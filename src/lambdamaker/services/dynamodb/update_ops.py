@@ -102,9 +102,10 @@ def updated_item(
 ) -> tuple[Item, int]:
     """The item after the update (``UpdateExpression`` or ``AttributeUpdates``) and its size;
     ValidationException when the update cannot apply or the result is too large."""
-    new: Item = dict(old) if old is not None else dict(key_item)
-    if update is not None:
-        new = apply_update(new, update, new_item=old is None)
+    base = old if old is not None else key_item
+    # apply_update returns a copy-on-write of ``base``; the legacy updates change top-level
+    # attributes only, so a shallow copy keeps ``old`` intact for them.
+    new = apply_update(base, update, new_item=old is None) if update is not None else dict(base)
     for name, change in updates.items():
         _apply(new, name, change)
     size = item_size(new)
