@@ -42,7 +42,8 @@ from lambdamaker.engines.tables.keys import (
     parse_key_conditions,
 )
 from lambdamaker.engines.tables.projection import parse_projection, project
-from lambdamaker.engines.tables.update import Update, apply_update, parse_update
+from lambdamaker.engines.tables.update import Update, parse_update
+from lambdamaker.engines.tables.update_apply import apply_update
 
 __all__ = [
     "MAX_ITEM_SIZE",
