@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from lambdamaker.store import Migration, Store
+from lambdamaker.store.checkpointer import FALLBACK_PAGES
 from lambdamaker.store.migrations import create_tables
 
 meta = sa.MetaData()
@@ -36,12 +37,26 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
 def pragmas(conn: sa.Connection) -> dict[str, object]:
     return {
         name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        for name in (
+            "journal_mode",
+            "synchronous",
+            "foreign_keys",
+            "busy_timeout",
+            "temp_store",
+            "wal_autocheckpoint",
+        )
     }
 
 
 def test_durability_pragmas_hold_on_every_pooled_connection(sqlite_store: Store) -> None:
-    expected = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 30000}
+    expected = {
+        "journal_mode": "wal",
+        "synchronous": 2,
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+        "temp_store": 2,  # MEMORY: savepoint journals never touch a file
+        "wal_autocheckpoint": FALLBACK_PAGES,  # checkpoints are the store's own thread's job
+    }
     with contextlib.ExitStack() as stack:
         # Held open at once, so the pool must hand out distinct connections (readers and writer).
         readers = [stack.enter_context(sqlite_store.read()) for _ in range(5)]

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from lambdamaker.errors import ConfigError, StoreError
+from lambdamaker.store.checkpointer import FALLBACK_PAGES, Checkpointer
 from lambdamaker.store.held import HeldConnection
 from lambdamaker.store.migrations import Migration, apply_migrations
 from lambdamaker.store.writer_gate import WriterGate
@@ -68,6 +69,13 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
             raise StoreError(f"SQLite refused WAL mode (journal_mode={mode})")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
+        # Savepoint journals (a group commit's per-work SAVEPOINTs) and temporary tables in
+        # memory: they only serve rollbacks inside a transaction, never crash recovery, and as
+        # files each transaction cost a temp file opened, written page by page and unlinked.
+        cur.execute("PRAGMA temp_store=MEMORY")
+        # Checkpoints run on the store's own thread (``checkpointer``); a writer only
+        # checkpoints itself if that thread has fallen far behind.
+        cur.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
     finally:
         cur.close()
     record.info[_QUERY_ONLY] = False
@@ -148,8 +156,11 @@ class Store:
         self._point_readers: list[sqlite3.Connection] = []
         self._held: list[HeldConnection] = []
         self._gate: WriterGate | None = None
+        self._checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
+            assert parsed.database is not None  # checked by _sqlite_engine
             self._gate = WriterGate(f"{parsed.database}-writer.lock", _LOCK_TIMEOUT_MS / 1000)
+            self._checkpointer = Checkpointer(parsed.database, _LOCK_TIMEOUT_MS)
 
     @staticmethod
     def _sqlite_engine(parsed: sa.URL) -> Engine:
@@ -307,6 +318,8 @@ class Store:
             reader.close()
         for connection in held:
             connection.close()
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
         if self._gate is not None:
             self._gate.close()
