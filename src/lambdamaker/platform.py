@@ -23,6 +23,7 @@ from lambdamaker.security.credentials import CredentialStore, KeyRecord
 from lambdamaker.services import PROVIDERS, provider_class
 from lambdamaker.store import ObjectStore, Store
 from lambdamaker.store.epochs import Epochs
+from lambdamaker.store.group_commit import GroupCommitter
 
 if TYPE_CHECKING:
     from lambdamaker.services.base import Provider
@@ -46,12 +47,21 @@ class Platform:
         # The primary resets the epochs before anything opens the store; workers join them.
         self.epochs = Epochs(self.config.data_dir / "epochs", reset=not worker)
         self.store = Store(self.config.resolved_store_url)
+        self.committer = GroupCommitter(self.store)
+        """The group committer every hot write of this process goes through (items, messages,
+        events, checkpoints, function logs): one transaction and one fsync per group whichever
+        service the works come from, one writer taking the store's write lock instead of one
+        per service taking turns, and one connection whose page cache no other writer of this
+        process invalidates."""
         self._blob_stores: dict[str, ObjectStore] = {}
         self.credentials = CredentialStore(self.store, self.config.account_id, self.epochs)
         # Function logs and usage: batched writers into the store, shared by the functions
         # engine (which appends) and the CloudWatch Logs provider (which reads).
         self.logs = LogStore(
-            self.store, account_id=self.config.account_id, region=self.config.region
+            self.store,
+            account_id=self.config.account_id,
+            region=self.config.region,
+            committer=self.committer,
         )
         self.meter = Meter(self.store)
         names = list(services) if services is not None else list(PROVIDERS)

@@ -54,6 +54,7 @@ from lambdamaker.observability.log_types import (
     LogStreamNotFoundError,
 )
 from lambdamaker.store import Store
+from lambdamaker.store.group_commit import GroupCommitter
 from lambdamaker.store.raw import RawStatement
 
 __all__ = ["MIGRATIONS", "LogStore"]
@@ -99,8 +100,12 @@ class LogStore(LogReads):
         sweep_interval: float = 600.0,
         write_attempts: int = 5,
         clock: Callable[[], float] = time.time,
+        committer: GroupCommitter | None = None,
     ) -> None:
         super().__init__(store, clock)
+        self.committer = committer
+        """Where batches commit when given (the platform's: with its other hot writes, in one
+        transaction); else a transaction of their own."""
         self.account_id = account_id
         self.region = region
         self.flush_interval = flush_interval
@@ -280,7 +285,7 @@ class LogStore(LogReads):
             self._write_chunk(chunk, now)
 
     def _write_chunk(self, items: list[_Append], now: int) -> None:
-        with self.store.begin() as conn:
+        def work(conn: Connection) -> None:
             group_ids = self._ensure_groups(conn, {g for g, _, _ in items}, now)
             stream_ids = self._ensure_streams(conn, {(group_ids[g], s) for g, s, _ in items}, now)
             self._insert(
@@ -288,6 +293,12 @@ class LogStore(LogReads):
                 ((group_ids[g], stream_ids[(group_ids[g], s)], events) for g, s, events in items),
                 now,
             )
+
+        if self.committer is not None:
+            self.committer.run(work)
+            return
+        with self.store.begin() as conn:
+            work(conn)
 
     def _ensure_groups(self, conn: Connection, names: set[str], now: int) -> dict[str, int]:
         rows = conn.execute(

@@ -173,10 +173,11 @@ class DynamoDBBase(Provider):
     def tables(self) -> TableCache:
         return TableCache(self.platform.epochs)
 
-    @functools.cached_property
+    @property
     def committer(self) -> GroupCommitter:
-        """Item writes of concurrent requests share one transaction (and one fsync)."""
-        return GroupCommitter(self.platform.store)
+        """Item writes of concurrent requests share one transaction (and one fsync), with the
+        platform's other hot writes."""
+        return self.platform.committer
 
     def lookup_table(self, account: str, name: str) -> Table:
         """The table outside any transaction: from the cache, else one read."""

@@ -30,7 +30,7 @@ class EventsBase(Provider):
         self.router = Router(platform)
         self.dispatcher = Dispatcher(platform.store, self.router, self.cache)
         # PutEvents of concurrent callers share one transaction (one fsync).
-        self.committer = GroupCommitter(platform.store)
+        self.committer: GroupCommitter = platform.committer
         self.scheduler = RuleScheduler(platform.store, self.router)
 
     def start(self) -> None:

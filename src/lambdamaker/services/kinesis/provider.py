@@ -26,4 +26,4 @@ class KinesisProvider(StreamOperations, RecordOperations, TagOperations):
 
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
-        self.committer = GroupCommitter(platform.store)
+        self.committer: GroupCommitter = platform.committer

@@ -48,7 +48,7 @@ class SqsProvider(
     def __init__(self, platform: Platform) -> None:
         super().__init__(platform)
         self.waiters = Waiters()
-        self.committer = GroupCommitter(platform.store)
+        self.committer: GroupCommitter = platform.committer
         self.backlogged = set()
 
     def close(self) -> None:

@@ -135,7 +135,7 @@ class ExecutionRuntime:
         self.platform = platform
         self.store = platform.store
         self.runner = Runner(platform.store)
-        self.committer = GroupCommitter(platform.store)
+        self.committer: GroupCommitter = platform.committer
         self.tokens = DurableTokenBroker(platform.store, self.runner)
         self.map_runs = StoredMapRuns(platform.store)
         self.loads = ExecutionLoads(platform.store, load_many)

@@ -5,13 +5,14 @@ record of a failed batch) to the poller's queue and goes on to invoke its next b
 committer thread writes it. Without the queue every batch waited for its own write transaction
 (the writer gate and an fsync) before the next invocation could start; now that wait overlaps
 the next invocation, and the progress of all the mapping's shards that piled up meanwhile is
-written in one transaction (one fsync).
+written as one work of the platform's group committer (in one transaction with whatever else
+the process writes meanwhile, the function's own writes often: one fsync).
 
 Invariants:
 
-- One transaction holds everything taken from the queue: the OnFailure records in the order
-  they were queued, and each shard's newest checkpoint (checkpoints only move forward, so the
-  newest covers the older ones). An OnFailure record is therefore committed together with the
+- One transaction (one work, rolled back alone if it fails) holds everything taken from the
+  queue: the OnFailure records in the order they were queued, and each shard's newest
+  checkpoint (checkpoints only move forward, so the newest covers the older ones). An OnFailure record is therefore committed together with the
   checkpoint that moves past its batch, never without it (no duplicate on a restart).
 - Nothing is lost silently: when a transaction fails, each shard whose progress it held is told
   (``ShardSink.commit_failed``) and re-reads from its last durable checkpoint, as it did when
@@ -138,14 +139,18 @@ class CommitQueue:
         for entry in taken:
             if entry.checkpoint is not None:
                 newest[entry.sink.shard_id] = (entry.sink, entry.checkpoint)
+
+        def work(conn: Connection) -> None:
+            for entry in taken:
+                if entry.failure is not None:
+                    self._deliver(conn, entry.failure)
+            now = self.now_ms()
+            for shard_id, (_, checkpoint) in newest.items():
+                checkpoints.advance(conn, self.uuid, shard_id, checkpoint, now)
+
         try:
-            with self.platform.store.begin() as conn:
-                for entry in taken:
-                    if entry.failure is not None:
-                        self._deliver(conn, entry.failure)
-                now = self.now_ms()
-                for shard_id, (_, checkpoint) in newest.items():
-                    checkpoints.advance(conn, self.uuid, shard_id, checkpoint, now)
+            # With the process's other hot writes (the function's own, often): one commit.
+            self.platform.committer.run(work)
         except BaseException as exc:
             log.warning("esm %s: committing checkpoints failed: %s", self.uuid, exc)
             sinks = {e.sink for e in taken}
