@@ -90,7 +90,12 @@ def finish(store: Store, uuid: str, shard: str, now_ms: int) -> None:
 
 
 class Progress:
-    """The records of one read chunk of a shard, in shard order, and which of them are done."""
+    """The records read from a shard and not yet behind the low-water mark, in shard order, and
+    which of them are done."""
+
+    _TRIM = 4096
+    """Records behind the low-water mark kept before they are forgotten (a read-ahead
+    pipeline extends the list for as long as the shard runs)."""
 
     def __init__(self, order: Callable[[str], int]) -> None:
         self.order = order
@@ -99,9 +104,14 @@ class Progress:
         self._next = 0
 
     def begin(self, records: Iterable[StreamRecord]) -> None:
+        """Start over with ``records`` (a new chunk, or nothing read yet)."""
         self._pending = [r.sequence_number for r in records]
         self._done = set()
         self._next = 0
+
+    def extend(self, records: Iterable[StreamRecord]) -> None:
+        """``records`` were read after every record already here."""
+        self._pending.extend(r.sequence_number for r in records)
 
     def mark(self, records: Iterable[StreamRecord]) -> str | None:
         """Mark ``records`` done; the new low-water mark if it moved, else None."""
@@ -109,4 +119,12 @@ class Progress:
         start = self._next
         while self._next < len(self._pending) and self._pending[self._next] in self._done:
             self._next += 1
-        return self._pending[self._next - 1] if self._next > start else None
+        if self._next == start:
+            return None
+        mark = self._pending[self._next - 1]
+        if self._next >= self._TRIM:
+            behind = self._pending[: self._next]
+            self._done.difference_update(behind)
+            del self._pending[: self._next]
+            self._next = 0
+        return mark

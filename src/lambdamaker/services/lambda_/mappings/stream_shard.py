@@ -1,15 +1,17 @@
-"""One shard of a stream mapping: read from the checkpoint, spread over lanes, commit progress.
+"""One shard of a stream mapping: read from the checkpoint, invoke in order, commit progress.
 
-The worker reads a chunk of records after its in-memory position (initially the durable
-checkpoint), drops those no filter matches, and hands the rest to ParallelizationFactor lanes:
-a record's lane is a hash of its partition key, so the records of one key stay in order on one
-lane. Lanes of a chunk run concurrently; the next chunk is read when all of them are done. The
-checkpoint is the low-water mark of done records (``checkpoints.Progress``); each finished
-batch's checkpoint (with the OnFailure record of a failed batch) goes to the poller's
-``stream_commits.CommitQueue``, which writes it in one transaction while the next batch is
-invoked. The worker reads on from its in-memory position; when a commit fails it reads again
-from its last durable checkpoint (at-least-once, in order), and it flushes its commits before it
-ends or marks the shard finished.
+With ParallelizationFactor 1 the worker reads a chunk of records after its in-memory position
+(initially the durable checkpoint), drops those no filter matches, and runs the rest as one lane
+(``stream_lane.Lane``), then reads the next chunk. With a higher factor it hands the shard to a
+``stream_pipeline.Pipeline``: records are read ahead and queued on ParallelizationFactor lanes
+by a hash of their partition key (so the records of one key stay in order on one lane), each
+lane running its next batch as soon as its last one ended. The checkpoint is the low-water mark
+of done records (``checkpoints.Progress``); each finished batch's checkpoint (with the
+OnFailure record of a failed batch) goes to the poller's ``stream_commits.CommitQueue``, which
+writes it in one transaction while the next batch is invoked. The worker reads on from its
+in-memory position; when a commit fails it reads again from its last durable checkpoint
+(at-least-once, in order), and it flushes its commits before it ends or marks the shard
+finished.
 
 A closed shard read to its end is marked ``finished`` so its children may start.
 """
@@ -19,8 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import zlib
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from lambdamaker.engines.functions.spec import InvokeResult
@@ -30,6 +31,7 @@ from lambdamaker.services.lambda_.mappings.model import StreamRecord
 from lambdamaker.services.lambda_.mappings.stream_commits import Failure
 from lambdamaker.services.lambda_.mappings.stream_failures import failure_record
 from lambdamaker.services.lambda_.mappings.stream_lane import Lane
+from lambdamaker.services.lambda_.mappings.stream_pipeline import Pipeline
 
 if TYPE_CHECKING:
     from lambdamaker.services.lambda_.mappings.stream_poller import StreamPoller
@@ -62,10 +64,13 @@ class ShardWorker:
         try:
             while not self.poller.stopping and self.poller.mapping.enabled:
                 try:
-                    mapping = self.poller.mapping
-                    if mapping.parallelization > 1 and pool is None:
-                        pool = ThreadPoolExecutor(10, thread_name_prefix="esm-lane")
-                    if not self._step(pool):
+                    factor = self.poller.mapping.parallelization
+                    if factor > 1:
+                        if pool is None:
+                            pool = ThreadPoolExecutor(10, thread_name_prefix="esm-lane")
+                        if not Pipeline(self, factor, pool).run():
+                            return
+                    elif not self._step():
                         return
                 except Exception:
                     log.exception(
@@ -86,7 +91,7 @@ class ShardWorker:
     def commit_failed(self, error: BaseException) -> None:
         self._commit_error = error
 
-    def _check_commits(self) -> None:
+    def check_commits(self) -> None:
         """Raise a failed commit's error (``_run`` then rewinds to the durable checkpoint)."""
         error = self._commit_error
         if error is not None:
@@ -106,7 +111,7 @@ class ShardWorker:
         seen) for a full one; and whether the shard is closed (known before the read, so a
         closed shard's last chunk is complete)."""
         mapping = self.poller.mapping
-        want = mapping.batch_size * max(1, mapping.parallelization)
+        want = mapping.batch_size
         source = self.poller.source
         deadline: float | None = None
         while True:
@@ -124,22 +129,16 @@ class ShardWorker:
             if not self.poller.pause(self.poller.poll_interval_s):
                 return [], closed
 
-    def _step(self, pool: ThreadPoolExecutor | None) -> bool:
-        """One chunk; False when the worker should end (shard finished, or stopping)."""
-        self._check_commits()
+    def _step(self) -> bool:
+        """One chunk (ParallelizationFactor 1); False when the worker should end (shard
+        finished, or stopping)."""
+        self.check_commits()
         records, closed = self._read()
         if self.poller.stopping:
             return False
         if not records:
             if closed:
-                # Children start once this row is finished: its last checkpoint first.
-                self.poller.commits.flush()
-                self._check_commits()
-                checkpoints.finish(
-                    self.poller.store, self.poller.mapping.uuid, self.shard_id, self.poller.now_ms()
-                )
-                self.finished = True
-                self.poller.shard_finished()
+                self.finish_shard()
                 return False
             return True
         mapping = self.poller.mapping
@@ -150,23 +149,32 @@ class ShardWorker:
         )
         if len(kept) < len(records):
             passing = {r.sequence_number for r in kept}
-            self._done([r for r in records if r.sequence_number not in passing], None, 0, None)
-        n = max(1, mapping.parallelization)
-        lanes: list[list[StreamRecord]] = [[] for _ in range(n)]
-        for record in kept:
-            lanes[zlib.crc32(record.partition_key.encode()) % n if n > 1 else 0].append(record)
-        busy = [lane for lane in lanes if lane]
-        if len(busy) <= 1 or pool is None:
-            results = [Lane(self.poller, self.shard_id, self._done).run(lane) for lane in busy]
-        else:
-            futures = [
-                pool.submit(Lane(self.poller, self.shard_id, self._done).run, lane) for lane in busy
-            ]
-            wait(futures)  # every lane has stopped before a failure of one is raised
-            results = [f.result() for f in futures]
-        return all(results)
+            self.records_done([r for r in records if r.sequence_number not in passing])
+        if not kept:
+            return True
+        return Lane(self.poller, self.shard_id, self.done).run(kept)
 
-    def _done(
+    def finish_shard(self) -> None:
+        """A closed shard read to its end and done: its children start once this row is
+        finished, after its last checkpoint."""
+        self.poller.commits.flush()
+        self.check_commits()
+        checkpoints.finish(
+            self.poller.store, self.poller.mapping.uuid, self.shard_id, self.poller.now_ms()
+        )
+        self.finished = True
+        self.poller.shard_finished()
+
+    def track(self, records: list[StreamRecord]) -> None:
+        """``records`` were read after every record tracked so far (a pipeline reading ahead)."""
+        with self._lock:
+            self.progress.extend(records)
+
+    def records_done(self, records: list[StreamRecord]) -> None:
+        """Records done without an invocation (no filter matched them)."""
+        self.done(records, None, 0, None)
+
+    def done(
         self,
         records: list[StreamRecord],
         condition: str | None,
@@ -178,7 +186,7 @@ class ShardWorker:
         poller = self.poller
         mapping = poller.mapping
         with self._lock:
-            self._check_commits()
+            self.check_commits()
             moved = self.progress.mark(records)
             failure = None
             if condition is not None and mapping.on_failure_arn:
