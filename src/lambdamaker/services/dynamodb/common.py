@@ -104,6 +104,18 @@ def bucket_of(hash_bytes: bytes) -> int:
     return zlib.crc32(hash_bytes) % BUCKETS
 
 
+def stored_hash(hash_bytes: bytes) -> bytes:
+    """The ``hash`` column of an item whose partition key encodes to ``hash_bytes``: its bucket
+    (2 bytes, big-endian) in front, so one index serves key lookups and Scan order
+    (``tables``)."""
+    return (zlib.crc32(hash_bytes) % BUCKETS).to_bytes(2, "big") + hash_bytes
+
+
+def bucket_bound(bucket: int) -> bytes | None:
+    """The smallest ``hash`` column value of ``bucket`` (None past the last bucket)."""
+    return bucket.to_bytes(2, "big") if bucket < BUCKETS else None
+
+
 def _key_value(table: Table, name: str, type_: str, value: dict[str, Any]) -> Any:
     ((actual, inner),) = value.items()
     if actual != type_:
@@ -129,8 +141,9 @@ def item_key(table: Table, item: Item) -> StoredKey:
             parts.append(inner.encode())  # the common key, as the general path encodes it
         else:
             parts.append(encode_key(type_, _key_value(table, name, type_, value)))
-    hash_bytes = parts[0]
-    return StoredKey(hash_bytes, parts[1] if len(parts) > 1 else b"", bucket_of(hash_bytes))
+    bucket = zlib.crc32(parts[0]) % BUCKETS
+    stored = bucket.to_bytes(2, "big") + parts[0]  # as ``stored_hash``, inline: a hot path
+    return StoredKey(stored, parts[1] if len(parts) > 1 else b"", bucket)
 
 
 def request_key(table: Table, key: Item) -> StoredKey:

@@ -35,7 +35,9 @@ from lambdamaker.services.dynamodb.common import (
     DynamoDBBase,
     StoredKey,
     Table,
+    bucket_bound,
     request_key,
+    stored_hash,
 )
 from lambdamaker.services.dynamodb.errors import validation
 from lambdamaker.services.dynamodb.expressions import RequestExpressions
@@ -191,21 +193,24 @@ class ReadOperations(DynamoDBBase):
             query = sa.select(c.item, c.size).where(c.table_id == table.id)
             if segment is not None:
                 low, high = segment * BUCKETS // total, (segment + 1) * BUCKETS // total
-                query = query.where(c.bucket >= low, c.bucket < high)
+                # A segment is a range of buckets: of the stored hashes they begin with.
+                query = query.where(c.hash >= sa.literal(bucket_bound(low), sa.LargeBinary))
+                upper = bucket_bound(high)
+                if upper is not None:
+                    query = query.where(c.hash < sa.literal(upper, sa.LargeBinary))
                 if start is not None and not low <= start.bucket < high:
                     raise validation(
                         "The provided Exclusive start key does not map to the provided segment"
                     )
             if start is not None:
                 query = query.where(
-                    sa.tuple_(c.bucket, c.hash, c.range)
+                    sa.tuple_(c.hash, c.range)
                     > sa.tuple_(
-                        sa.literal(start.bucket),
                         sa.literal(start.hash, sa.LargeBinary),
                         sa.literal(start.range, sa.LargeBinary),
                     )
                 )
-            query = query.order_by(c.bucket, c.hash, c.range)
+            query = query.order_by(c.hash, c.range)
             if params.get("Limit") is not None:
                 query = query.limit(params["Limit"])
             key_names = [name for name, _ in table.key_schema]
@@ -299,7 +304,10 @@ class ReadOperations(DynamoDBBase):
             bounds.append((">" if forward else "<", start.range))
         limit = params.get("Limit")
         shape = (tuple(op for op, _ in bounds), bool(forward), limit is not None)
-        values: dict[str, Any] = {"t": table.id, "h": encode_key(hash_type, hash_value)}
+        values: dict[str, Any] = {
+            "t": table.id,
+            "h": stored_hash(encode_key(hash_type, hash_value)),
+        }
         values.update({f"r{i}": value for i, (_, value) in enumerate(bounds)})
         if limit is not None:
             values["n"] = limit

@@ -48,10 +48,9 @@ _PAGE = (
     sa.select(_c.bucket, _c.hash, _c.range, _c.item)
     .where(
         _c.table_id == sa.bindparam("t"),
-        sa.tuple_(_c.bucket, _c.hash, _c.range)
-        > sa.tuple_(sa.bindparam("b"), sa.bindparam("h"), sa.bindparam("r")),
+        sa.tuple_(_c.hash, _c.range) > sa.tuple_(sa.bindparam("h"), sa.bindparam("r")),
     )
-    .order_by(_c.bucket, _c.hash, _c.range)
+    .order_by(_c.hash, _c.range)
     .limit(PAGE)
 )
 
@@ -116,17 +115,15 @@ class TtlSweeper:
     def _sweep_table(self, table: Table, stopping: Callable[[], bool]) -> int:
         attribute = str(table.definition["TimeToLive"])
         store = self.provider.platform.store
-        cursor: tuple[int, bytes, bytes] = (-1, b"", b"")
+        cursor: tuple[bytes, bytes] = (b"", b"")
         deleted = 0
         while not stopping():
             now = self.provider.clock()
             with store.read() as conn:
-                rows = conn.execute(
-                    _PAGE, {"t": table.id, "b": cursor[0], "h": cursor[1], "r": cursor[2]}
-                ).all()
+                rows = conn.execute(_PAGE, {"t": table.id, "h": cursor[0], "r": cursor[1]}).all()
             if not rows:
                 break
-            cursor = (rows[-1].bucket, rows[-1].hash, rows[-1].range)
+            cursor = (rows[-1].hash, rows[-1].range)
             due = [
                 StoredKey(row.hash, row.range, row.bucket)
                 for row in rows
