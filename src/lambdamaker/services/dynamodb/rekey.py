@@ -51,32 +51,39 @@ def bucket_first_hashes(conn: Connection) -> None:
         driver: Any = conn.connection.driver_connection
         driver.create_function(_SQLITE_REKEY, 2, _rekey_sqlite, deterministic=True)
         rekey = _SQLITE_REKEY + "({bucket}, {hash})"
-    conn.execute(sa.text("DROP INDEX ix_ddb_items_scan"))
-    _set_aside(conn, "ddb_items", postgres)
-    ddb_items.create(conn)
-    conn.execute(
-        sa.text(
-            'INSERT INTO ddb_items (table_id, hash, "range", bucket, item, size) '
-            f'SELECT table_id, {rekey.format(bucket="bucket", hash="hash")}, "range", bucket, '
-            "item, size FROM ddb_items_v1"
-        )
+    _rebuild(
+        conn,
+        ddb_items,
+        "ix_ddb_items_scan",
+        postgres,
+        f'SELECT table_id, {rekey.format(bucket="bucket", hash="hash")}, "range", bucket, '
+        "item, size FROM ddb_items_v1",
     )
     if "ddb_index_entries" in tables:
-        conn.execute(sa.text("DROP INDEX ix_ddb_index_entries_scan"))
-        _set_aside(conn, "ddb_index_entries", postgres)
-        ddb_index_entries.create(conn)
-        conn.execute(
-            sa.text(
-                "INSERT INTO ddb_index_entries "
-                '(table_id, index_name, ihash, irange, hash, "range", bucket, item, size) '
-                "SELECT e.table_id, e.index_name, e.ihash, e.irange, "
-                f'{rekey.format(bucket="i.bucket", hash="e.hash")}, e."range", e.bucket, e.item, '
-                "e.size FROM ddb_index_entries_v1 e JOIN ddb_items_v1 i "
-                'ON i.table_id = e.table_id AND i.hash = e.hash AND i."range" = e."range"'
-            )
+        _rebuild(
+            conn,
+            ddb_index_entries,
+            "ix_ddb_index_entries_scan",
+            postgres,
+            "SELECT e.table_id, e.index_name, e.ihash, e.irange, "
+            f'{rekey.format(bucket="i.bucket", hash="e.hash")}, e."range", e.bucket, e.item, '
+            "e.size FROM ddb_index_entries_v1 e JOIN ddb_items_v1 i "
+            'ON i.table_id = e.table_id AND i.hash = e.hash AND i."range" = e."range"',
         )
         conn.execute(sa.text("DROP TABLE ddb_index_entries_v1"))
     conn.execute(sa.text("DROP TABLE ddb_items_v1"))
+
+
+def _rebuild(
+    conn: Connection, table: sa.Table, old_index: str, postgres: bool, select: str
+) -> None:
+    """Set ``table`` aside as ``<name>_v1`` (without ``old_index``), create it as declared now
+    and fill it from ``select`` (columns in the table's order)."""
+    conn.execute(sa.text(f"DROP INDEX {old_index}"))
+    _set_aside(conn, table.name, postgres)
+    table.create(conn)
+    columns = ", ".join(f'"{c.name}"' for c in table.columns)
+    conn.execute(sa.text(f"INSERT INTO {table.name} ({columns}) {select}"))
 
 
 def _set_aside(conn: Connection, table: str, postgres: bool) -> None:

@@ -38,7 +38,6 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING
 
-from lambdamaker.services.lambda_.mappings.filters import passes
 from lambdamaker.services.lambda_.mappings.model import Mapping, StreamRecord
 from lambdamaker.services.lambda_.mappings.stream_lane import Lane
 
@@ -117,16 +116,9 @@ class Pipeline:
         return True
 
     def _queue(self, mapping: Mapping, records: list[StreamRecord]) -> None:
-        worker = self.worker
-        worker.track(records)
+        self.worker.track(records)
         self.read_after = records[-1].sequence_number
-        filters = self.poller.filters
-        kept = (
-            [r for r in records if passes(filters, mapping.kind, r.record)] if filters else records
-        )
-        if len(kept) < len(records):
-            passing = {r.sequence_number for r in kept}
-            worker.records_done([r for r in records if r.sequence_number not in passing])
+        kept = self.worker.filtered(mapping, records)
         now = time.monotonic()
         n = self.factor
         for record in kept:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from lambdamaker.engines.functions.spec import InvokeResult
 from lambdamaker.services.lambda_.mappings import checkpoints
 from lambdamaker.services.lambda_.mappings.filters import passes
-from lambdamaker.services.lambda_.mappings.model import StreamRecord
+from lambdamaker.services.lambda_.mappings.model import Mapping, StreamRecord
 from lambdamaker.services.lambda_.mappings.stream_commits import Failure
 from lambdamaker.services.lambda_.mappings.stream_failures import failure_record
 from lambdamaker.services.lambda_.mappings.stream_lane import Lane
@@ -141,15 +141,8 @@ class ShardWorker:
                 self.finish_shard()
                 return False
             return True
-        mapping = self.poller.mapping
         self.progress.begin(records)
-        filters = self.poller.filters
-        kept = (
-            [r for r in records if passes(filters, mapping.kind, r.record)] if filters else records
-        )
-        if len(kept) < len(records):
-            passing = {r.sequence_number for r in kept}
-            self.records_done([r for r in records if r.sequence_number not in passing])
+        kept = self.filtered(self.poller.mapping, records)
         if not kept:
             return True
         return Lane(self.poller, self.shard_id, self.done).run(kept)
@@ -170,9 +163,17 @@ class ShardWorker:
         with self._lock:
             self.progress.extend(records)
 
-    def records_done(self, records: list[StreamRecord]) -> None:
-        """Records done without an invocation (no filter matched them)."""
-        self.done(records, None, 0, None)
+    def filtered(self, mapping: Mapping, records: list[StreamRecord]) -> list[StreamRecord]:
+        """The ``records`` a filter matches (all without filters); the others are done at once,
+        uninvoked."""
+        filters = self.poller.filters
+        if not filters:
+            return records
+        kept = [r for r in records if passes(filters, mapping.kind, r.record)]
+        if len(kept) < len(records):
+            passing = {r.sequence_number for r in kept}
+            self.done([r for r in records if r.sequence_number not in passing], None, 0, None)
+        return kept
 
     def done(
         self,
