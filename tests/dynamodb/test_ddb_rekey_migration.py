@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from ddb_support import all_pages, call
+from ddb_support import PK_SK, all_pages, call
 
 from lambdamaker.config import PlatformConfig
 from lambdamaker.platform import Platform
@@ -18,13 +18,9 @@ ITEMS = [
 ]
 TABLE = {
     "TableName": "old",
-    "KeySchema": [
-        {"AttributeName": "pk", "KeyType": "HASH"},
-        {"AttributeName": "sk", "KeyType": "RANGE"},
-    ],
+    **PK_SK,
     "AttributeDefinitions": [
-        {"AttributeName": "pk", "AttributeType": "S"},
-        {"AttributeName": "sk", "AttributeType": "N"},
+        *PK_SK["AttributeDefinitions"],
         {"AttributeName": "owner", "AttributeType": "S"},
     ],
     "GlobalSecondaryIndexes": [
@@ -37,7 +33,6 @@ TABLE = {
             "Projection": {"ProjectionType": "KEYS_ONLY"},
         }
     ],
-    "BillingMode": "PAY_PER_REQUEST",
 }
 
 
