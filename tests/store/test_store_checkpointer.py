@@ -59,6 +59,24 @@ def test_written_pages_reach_the_database_file_without_a_writer_copying_them(
         assert conn.execute(sa.select(sa.func.count()).select_from(blobs)).scalar_one() == pages
 
 
+def test_the_wal_is_reused_from_its_start_while_a_writer_keeps_writing(
+    sqlite_store: Store, tmp_path: Path
+) -> None:
+    """A checkpoint that only copied what was there when it began would never catch up with
+    this writer, and the WAL would grow with everything written (32 MiB here)."""
+    wal = tmp_path / "store.db-wal"
+    page = 4096
+    biggest = 0
+    for start in range(0, 8000, 20):  # 400 commits of ~20 pages, no pause between them
+        with sqlite_store.begin() as conn:
+            conn.execute(
+                sa.insert(blobs),
+                [{"id": i, "data": os.urandom(3000)} for i in range(start, start + 20)],
+            )
+        biggest = max(biggest, wal.stat().st_size)
+    assert biggest < 4 * Checkpointer.threshold_pages * page
+
+
 def test_close_stops_the_checkpoint_thread(tmp_path: Path) -> None:
     running = checkpoint_threads()
     store = Store(f"sqlite:///{tmp_path / 'closing.db'}")

@@ -12,6 +12,11 @@ GIL while it copies, so the copy runs beside Python work on another core.
 
 Invariants:
 
+- A checkpoint is two passes: the bulk of the frames is copied while writers go on, then the
+  few they appended meanwhile under the store's writer gate (``gate``), so the WAL ends fully
+  copied with no writer in between and the next writer starts it over from its beginning.
+  Without the second pass the copy never catches up with a busy writer and the WAL only grows
+  (measured: to the 16,000-page fallback, 64 MiB, in a minute of steady BatchWriteItem).
 - Durability is SQLite's own: a commit is durable once its WAL frames are synced
   (``synchronous=FULL``), whoever checkpoints later. A checkpoint is PASSIVE: it never waits
   for or blocks a writer or reader, and copies what no reader still needs; an interrupted one
@@ -29,11 +34,15 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import struct
 import threading
+from collections.abc import Callable
+
+from lambdamaker.errors import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +60,14 @@ class Checkpointer:
     interval_s = 0.05
     """Between looks at the wal-index."""
 
-    def __init__(self, database: str, busy_timeout_ms: int) -> None:
+    def __init__(
+        self,
+        database: str,
+        busy_timeout_ms: int,
+        gate: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
         self._database = database
+        self._gate = gate
         self._shm = f"{database}-shm"
         self._busy_timeout_ms = busy_timeout_ms
         self._stop = threading.Event()
@@ -105,7 +120,9 @@ class Checkpointer:
     def _checkpoint(self, conn: sqlite3.Connection) -> None:
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error as exc:
+            with self._gate():
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except (sqlite3.Error, StoreError) as exc:
             log.debug("background WAL checkpoint skipped: %s", exc)
 
     def close(self) -> None:

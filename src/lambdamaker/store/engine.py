@@ -160,7 +160,7 @@ class Store:
         if self.dialect == "sqlite":
             assert parsed.database is not None  # checked by _sqlite_engine
             self._gate = WriterGate(f"{parsed.database}-writer.lock", _LOCK_TIMEOUT_MS / 1000)
-            self._checkpointer = Checkpointer(parsed.database, _LOCK_TIMEOUT_MS)
+            self._checkpointer = Checkpointer(parsed.database, _LOCK_TIMEOUT_MS, self._gate.held)
 
     @staticmethod
     def _sqlite_engine(parsed: sa.URL) -> Engine:
