@@ -158,7 +158,7 @@ def test_unusual_or_large_inputs_are_parsed_but_not_cached() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(expr, "MAX_CACHED", 3)
+    monkeypatch.setattr(expr._PARSED, "size", 3)
     for n in range(10):
         RequestExpressions({"ProjectionExpression": f"a{n}"})
         assert len(expr._PARSED) <= 3

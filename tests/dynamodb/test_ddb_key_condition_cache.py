@@ -1,6 +1,7 @@
-"""The KeyConditionExpression parse cache (``key_conditions._PARSED_KEYS``): a hit gives what
-parsing again gives, for the same key schema only; an entry is made on a key's second parse;
-errors and unused placeholders are refused on every request."""
+"""The KeyConditionExpression parse cache (``key_conditions._PARSED_KEYS``, a
+``parse_cache.ParseCache``): a hit gives what parsing again gives, for the same key schema only;
+an entry is made on a key's second parse; errors and unused placeholders are refused on every
+request."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ QUERY = {
 def empty_caches() -> None:
     expr._PARSED.clear()
     kc._PARSED_KEYS.clear()
-    kc._SEEN.clear()
 
 
 def _conditions(params: dict[str, Any], schema: list[tuple[str, str]] = SCHEMA) -> Any:
@@ -40,13 +40,11 @@ def _conditions(params: dict[str, Any], schema: list[tuple[str, str]] = SCHEMA) 
 def _fresh(params: dict[str, Any], schema: list[tuple[str, str]] = SCHEMA) -> Any:
     expr._PARSED.clear()
     kc._PARSED_KEYS.clear()
-    kc._SEEN.clear()
     try:
         return _conditions(params, schema)
     finally:
         expr._PARSED.clear()
         kc._PARSED_KEYS.clear()
-        kc._SEEN.clear()
 
 
 def test_a_cached_key_condition_equals_a_fresh_one() -> None:
@@ -134,14 +132,14 @@ def test_uncacheable_requests_are_parsed_every_time() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(kc, "MAX_CACHED_KEYS", 3)
+    monkeypatch.setattr(kc._PARSED_KEYS, "size", 3)
     for n in range(10):
         for _ in range(2):
             _conditions(
                 {**QUERY, "ExpressionAttributeValues": {":p": {"S": f"{n}"}, ":s": {"S": "x"}}}
             )
         assert 0 < len(kc._PARSED_KEYS) <= 3
-        assert len(kc._SEEN) <= 24
+        assert kc._PARSED_KEYS.seen() <= 24
 
 
 def test_one_off_queries_leave_no_entries() -> None:

@@ -43,6 +43,7 @@ from lambdamaker.engines.tables import (
 from lambdamaker.engines.tables.paths import Path
 from lambdamaker.errors import ServiceError
 from lambdamaker.services.dynamodb.errors import validation
+from lambdamaker.services.dynamodb.parse_cache import ParseCache
 from lambdamaker.services.dynamodb.values import Item
 
 EXPRESSIONS = (
@@ -69,7 +70,7 @@ _ANY_PARAMETER = frozenset(
 """Without any of these a request has nothing to parse and nothing to refuse."""
 
 MAX_CACHED = 512
-"""Parsed requests kept; the cache is emptied when it is full (no bookkeeping per hit)."""
+"""Parsed requests kept (``parse_cache``)."""
 MAX_KEY_CHARS = 4096
 """Longest cache key (characters of expression texts, names and values) worth keeping."""
 
@@ -83,7 +84,7 @@ class _Parsed(NamedTuple):
     used_values: frozenset[str]
 
 
-_PARSED: dict[tuple[Any, ...], _Parsed] = {}
+_PARSED: ParseCache[_Parsed] = ParseCache(MAX_CACHED)
 
 
 class _Uncacheable(Exception):
@@ -245,9 +246,7 @@ class RequestExpressions:
                 frozenset(attrs.used_values),
             )
             if key is not None:
-                if len(_PARSED) >= MAX_CACHED:
-                    _PARSED.clear()
-                _PARSED[key] = parsed
+                _PARSED.store(key, parsed)
         self.update, self.condition, self.filter, self.projection = parsed[:4]
 
     def finish(self) -> None:

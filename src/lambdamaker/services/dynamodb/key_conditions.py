@@ -10,8 +10,8 @@ Invariants:
   exact number of arguments, each of the key attribute's schema type.
 - A KeyConditionExpression's parse is cached (``_PARSED_KEYS``) under the request's
   ``RequestExpressions.cache_key`` plus the key schema's names, everything the parse depends
-  on; an entry is made when a key is parsed the second time (``_SEEN``); only successes are
-  cached (a malformed expression is parsed, and refused, every time),
+  on; an entry is made when a key is parsed the second time (``parse_cache``); only successes
+  are cached (a malformed expression is parsed, and refused, every time),
   a hit marks the same placeholders used, so ``finish()`` still refuses unused ones per
   request, and the cached conditions are only read.
 - A sort-key condition becomes ``[(operator, encoded value)]`` bounds on the sort-preserving
@@ -29,6 +29,7 @@ from lambdamaker.engines.tables import KeyCondition, KeyConditions, parse_key_co
 from lambdamaker.services.dynamodb.errors import invalid, validation
 from lambdamaker.services.dynamodb.expressions import MAX_CACHED, RequestExpressions
 from lambdamaker.services.dynamodb.keys import encode_key
+from lambdamaker.services.dynamodb.parse_cache import ParseCache
 from lambdamaker.services.dynamodb.query_sql import BOUNDS, COMPARE, successor
 from lambdamaker.services.dynamodb.values import check_value
 
@@ -54,13 +55,9 @@ class _ParsedKeys(NamedTuple):
     used_values: frozenset[str]
 
 
-_PARSED_KEYS: dict[tuple[Any, ...], _ParsedKeys] = {}
-_SEEN: set[int] = set()
-"""Hashes of keys parsed once: an entry is made the second time its key is parsed. A Query
-whose values never repeat (a new partition key each time) then leaves nothing behind; cached
-entries outlive young garbage collections, and a stream of one-off entries made full
-collections several times more frequent (~+8 us CPU per such Query in process). Plain ints
-are not tracked by the collector; a hash collision only admits an entry early."""
+_PARSED_KEYS: ParseCache[_ParsedKeys] = ParseCache(MAX_CACHED_KEYS, second_sight=True)
+"""Made the second time a key is parsed (``parse_cache``): a Query whose values never repeat
+leaves nothing behind."""
 
 
 def _parsed_keys(
@@ -76,17 +73,9 @@ def _parsed_keys(
         attrs.used_values.update(cached.used_values)
         return cached.keys
     keys = parse_key_condition(text, attrs, hash_name, range_name)
-    if key is not None:
-        seen = hash(key)
-        if seen not in _SEEN:
-            if len(_SEEN) >= 8 * MAX_CACHED_KEYS:
-                _SEEN.clear()
-            _SEEN.add(seen)
-            return keys
-        if len(_PARSED_KEYS) >= MAX_CACHED_KEYS:
-            _PARSED_KEYS.clear()
-        _PARSED_KEYS[key] = _ParsedKeys(
-            keys, frozenset(attrs.used_names), frozenset(attrs.used_values)
+    if key is not None and _PARSED_KEYS.admits(key):
+        _PARSED_KEYS.store(
+            key, _ParsedKeys(keys, frozenset(attrs.used_names), frozenset(attrs.used_values))
         )
     return keys
 
