@@ -103,9 +103,9 @@ class LogStore(LogReads):
         committer: GroupCommitter | None = None,
     ) -> None:
         super().__init__(store, clock)
-        self.committer = committer
-        """Where batches commit when given (the platform's: with its other hot writes, in one
-        transaction); else a transaction of their own."""
+        self.committer = committer if committer is not None else GroupCommitter(store)
+        """Where batches commit: the platform's committer when given (with its other hot
+        writes, in one transaction), else one of this store's own."""
         self.account_id = account_id
         self.region = region
         self.flush_interval = flush_interval
@@ -294,11 +294,7 @@ class LogStore(LogReads):
                 now,
             )
 
-        if self.committer is not None:
-            self.committer.run(work)
-            return
-        with self.store.begin() as conn:
-            work(conn)
+        self.committer.run(work)
 
     def _ensure_groups(self, conn: Connection, names: set[str], now: int) -> dict[str, int]:
         rows = conn.execute(

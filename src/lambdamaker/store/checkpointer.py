@@ -50,7 +50,7 @@ FALLBACK_PAGES = 16_000
 """``wal_autocheckpoint`` for writers' own connections: a writer checkpoints only when the WAL
 reaches this many pages (64 MiB at 4 KiB pages), i.e. when the background thread fell behind."""
 
-_MX_FRAME = struct.Struct("=I")
+_U32 = struct.Struct("=I")
 """``mxFrame`` (offset 16) and ``nBackfill`` (offset 96) in the wal-index: native-order u32."""
 
 
@@ -64,7 +64,7 @@ class Checkpointer:
         self,
         database: str,
         busy_timeout_ms: int,
-        gate: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
+        gate: Callable[[], contextlib.AbstractContextManager[None]],
     ) -> None:
         self._database = database
         self._gate = gate
@@ -108,8 +108,8 @@ class Checkpointer:
         header = os.pread(self._shm_fd, 100, 0)
         if len(header) < 100:
             return False
-        (mx_frame,) = _MX_FRAME.unpack_from(header, 16)
-        (backfilled,) = _MX_FRAME.unpack_from(header, 96)
+        (mx_frame,) = _U32.unpack_from(header, 16)
+        (backfilled,) = _U32.unpack_from(header, 96)
         return bool(mx_frame - backfilled >= self.threshold_pages)
 
     def _connect(self) -> sqlite3.Connection:

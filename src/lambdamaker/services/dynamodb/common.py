@@ -104,11 +104,12 @@ def bucket_of(hash_bytes: bytes) -> int:
     return zlib.crc32(hash_bytes) % BUCKETS
 
 
-def stored_hash(hash_bytes: bytes) -> bytes:
-    """The ``hash`` column of an item whose partition key encodes to ``hash_bytes``: its bucket
-    (2 bytes, big-endian) in front, so one index serves key lookups and Scan order
-    (``tables``)."""
-    return (zlib.crc32(hash_bytes) % BUCKETS).to_bytes(2, "big") + hash_bytes
+def stored_hash(hash_bytes: bytes) -> tuple[bytes, int]:
+    """The ``hash`` column of an item whose partition key encodes to ``hash_bytes``, and its
+    bucket: the bucket (2 bytes, big-endian) in front, so one index serves key lookups and Scan
+    order (``tables``)."""
+    bucket = zlib.crc32(hash_bytes) % BUCKETS
+    return bucket.to_bytes(2, "big") + hash_bytes, bucket
 
 
 def bucket_bound(bucket: int) -> bytes | None:
@@ -141,8 +142,7 @@ def item_key(table: Table, item: Item) -> StoredKey:
             parts.append(inner.encode())  # the common key, as the general path encodes it
         else:
             parts.append(encode_key(type_, _key_value(table, name, type_, value)))
-    bucket = zlib.crc32(parts[0]) % BUCKETS
-    stored = bucket.to_bytes(2, "big") + parts[0]  # as ``stored_hash``, inline: a hot path
+    stored, bucket = stored_hash(parts[0])
     return StoredKey(stored, parts[1] if len(parts) > 1 else b"", bucket)
 
 

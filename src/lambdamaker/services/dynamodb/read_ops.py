@@ -306,7 +306,7 @@ class ReadOperations(DynamoDBBase):
         shape = (tuple(op for op, _ in bounds), bool(forward), limit is not None)
         values: dict[str, Any] = {
             "t": table.id,
-            "h": stored_hash(encode_key(hash_type, hash_value)),
+            "h": stored_hash(encode_key(hash_type, hash_value))[0],
         }
         values.update({f"r{i}": value for i, (_, value) in enumerate(bounds)})
         if limit is not None:

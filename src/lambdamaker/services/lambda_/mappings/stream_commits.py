@@ -12,8 +12,9 @@ Invariants:
 
 - One transaction (one work, rolled back alone if it fails) holds everything taken from the
   queue: the OnFailure records in the order they were queued, and each shard's newest
-  checkpoint (checkpoints only move forward, so the newest covers the older ones). An OnFailure record is therefore committed together with the
-  checkpoint that moves past its batch, never without it (no duplicate on a restart).
+  checkpoint (checkpoints only move forward, so the newest covers the older ones). An
+  OnFailure record is therefore committed together with the checkpoint that moves past its
+  batch, never without it (no duplicate on a restart).
 - Nothing is lost silently: when a transaction fails, each shard whose progress it held is told
   (``ShardSink.commit_failed``) and re-reads from its last durable checkpoint, as it did when
   the commit ran inline (at-least-once, in order). Until it has done so (``recover``), what it

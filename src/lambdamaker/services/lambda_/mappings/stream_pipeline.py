@@ -85,13 +85,13 @@ class Pipeline:
                 return True
             draining = mapping.parallelization != self.factor
             queued = sum(len(q) for q in self.queues)
+            want = mapping.batch_size * self.factor
             read = 0
             if draining:
                 if not queued and not self.running:
                     return True
-            elif queued < mapping.batch_size * self.factor:
+            elif queued < want:
                 closed = poller.is_closed(worker.shard_id)
-                want = mapping.batch_size * self.factor
                 records = poller.source.read(worker.shard_id, self.read_after, want)
                 read = len(records)
                 self.caught_up = read < want
