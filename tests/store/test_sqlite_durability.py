@@ -1,8 +1,11 @@
-"""SQLite specifics: the durability pragmas on every pooled connection, and kill -9 recovery."""
+"""SQLite specifics: the durability pragmas on every pooled connection, the WAL fsynced before
+``begin()`` returns (seen with strace), and kill -9 recovery."""
 
 from __future__ import annotations
 
 import contextlib
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,7 +54,7 @@ def pragmas(conn: sa.Connection) -> dict[str, object]:
 def test_durability_pragmas_hold_on_every_pooled_connection(sqlite_store: Store) -> None:
     expected = {
         "journal_mode": "wal",
-        "synchronous": 2,
+        "synchronous": 1,  # NORMAL: begin() fsyncs the WAL itself (test below)
         "foreign_keys": 1,
         "busy_timeout": 30000,
         "temp_store": 2,  # MEMORY: savepoint journals never touch a file
@@ -73,7 +76,7 @@ def test_pragmas_are_back_on_a_connection_opened_after_a_pool_reset(sqlite_store
     sqlite_store.engine.dispose()
     with sqlite_store.read() as conn:
         assert conn.connection.dbapi_connection is not first
-        assert pragmas(conn)["synchronous"] == 2
+        assert pragmas(conn)["synchronous"] == 1
         assert pragmas(conn)["journal_mode"] == "wal"
 
 
@@ -145,3 +148,54 @@ def test_every_acknowledged_commit_survives_kill_9(
     assert set(acknowledged) <= present
     # At most the one commit that finished before its id reached the pipe is unacknowledged.
     assert len(present) - len(acknowledged) <= 1
+
+
+_COUNTED_WRITER = (
+    _WRITER.replace("while True:", "while i < int(sys.argv[2]):")
+    .replace(
+        "print(i, flush=True)",
+        "os.write(1, b'%d\\n' % i)",  # one write(2) per acknowledgement
+    )
+    .replace("import sys", "import os, sys")
+)
+_SYSCALL = re.compile(r"^(\d+)\s+(\w+)\((\d+)<([^>]*)>")
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to see the syscalls")
+def test_each_commit_is_fsynced_before_begin_returns(
+    tmp_path: Path, child_env: dict[str, str]
+) -> None:
+    """The commit does not fsync (synchronous=NORMAL); begin() does, after the lock is released.
+    Traced in a real process: between a commit's WAL writes and the line that acknowledges it,
+    the same thread fdatasyncs the WAL file."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    trace = tmp_path / "trace.txt"
+    commits = 40
+    done = subprocess.run(
+        ["strace", "-f", "-y", "-o", str(trace), "-e", "trace=pwrite64,fdatasync,fsync,write"]
+        + [sys.executable, "-c", _COUNTED_WRITER, url, str(commits)],
+        capture_output=True,
+        env=child_env,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [int(x) for x in done.stdout.split()] == list(range(1, commits + 1))
+    acks = 0
+    unsynced: dict[str, bool] = {}  # per thread: WAL written since that thread's last WAL fsync
+    wrote: dict[str, bool] = {}  # per thread: WAL written since its last acknowledgement
+    for line in trace.read_text().splitlines():
+        m = _SYSCALL.match(line)
+        if m is None:
+            continue
+        tid, call, fd, path = m.groups()
+        if call == "pwrite64" and path.endswith("store.db-wal"):
+            unsynced[tid] = wrote[tid] = True
+        elif call in ("fdatasync", "fsync") and path.endswith("store.db-wal"):
+            unsynced[tid] = False
+        elif call == "write" and fd == "1":
+            assert wrote.get(tid), f"acknowledgement {acks + 1} without a WAL write before it"
+            assert not unsynced.get(tid), f"acknowledgement {acks + 1} before the WAL fsync"
+            wrote[tid] = False
+            acks += 1
+    assert acks == commits

@@ -11,7 +11,9 @@ PostgreSQL:
   writers queue in a ``WriterGate`` before ``BEGIN IMMEDIATE`` (woken at once rather than
   polling in the busy handler). ``begin(held)`` is the same transaction on a connection kept
   between one caller's transactions (``store.held``: a group committer's) instead of one from
-  the pool.
+  the pool. It returns only once the transaction is durable: on SQLite the commit itself does
+  not fsync (``synchronous=NORMAL``), ``begin()`` fsyncs the WAL after releasing the write lock
+  (``wal_sync``).
 - ``read()`` is a read-only snapshot: it never waits for writers and sees one consistent state
   (SQLite deferred ``BEGIN`` under WAL, PostgreSQL ``REPEATABLE READ READ ONLY``). Writing inside
   it fails on both backends instead of being silently rolled back.
@@ -40,6 +42,7 @@ from lambdamaker.errors import ConfigError, StoreError
 from lambdamaker.store.checkpointer import FALLBACK_PAGES, Checkpointer
 from lambdamaker.store.held import HeldConnection
 from lambdamaker.store.migrations import Migration, apply_migrations
+from lambdamaker.store.wal_sync import WalSync
 from lambdamaker.store.writer_gate import WriterGate
 
 log = logging.getLogger(__name__)
@@ -67,7 +70,9 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
         if mode != "wal":
             # e.g. a filesystem without shared memory: readers would block writers.
             raise StoreError(f"SQLite refused WAL mode (journal_mode={mode})")
-        cur.execute("PRAGMA synchronous=FULL")
+        # NORMAL: COMMIT does not fsync under the write lock; Store.begin() fsyncs the WAL
+        # after releasing it, before returning (``wal_sync``: as durable when acknowledged).
+        cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         # Savepoint journals (a group commit's per-work SAVEPOINTs) and temporary tables in
         # memory: they only serve rollbacks inside a transaction, never crash recovery, and as
@@ -157,10 +162,12 @@ class Store:
         self._held: list[HeldConnection] = []
         self._gate: WriterGate | None = None
         self._checkpointer: Checkpointer | None = None
+        self._wal_sync: WalSync | None = None
         if self.dialect == "sqlite":
             assert parsed.database is not None  # checked by _sqlite_engine
             self._gate = WriterGate(f"{parsed.database}-writer.lock", _LOCK_TIMEOUT_MS / 1000)
             self._checkpointer = Checkpointer(parsed.database, _LOCK_TIMEOUT_MS, self._gate.held)
+            self._wal_sync = WalSync(parsed.database)
 
     @staticmethod
     def _sqlite_engine(parsed: sa.URL) -> Engine:
@@ -232,6 +239,9 @@ class Store:
                     conn.info.pop(_AFTER_COMMIT, None)
         finally:
             self._local.writing = False
+        if self._wal_sync is not None:
+            # Committed and the write lock released: now durable, before anyone is told.
+            self._wal_sync.sync()
         for hook in hooks:
             try:
                 hook()
@@ -323,3 +333,5 @@ class Store:
         self.engine.dispose()
         if self._gate is not None:
             self._gate.close()
+        if self._wal_sync is not None:
+            self._wal_sync.close()
