@@ -171,9 +171,9 @@ def test_each_commit_is_fsynced_before_begin_returns(
     url = f"sqlite:///{tmp_path / 'store.db'}"
     trace = tmp_path / "trace.txt"
     commits = 40
+    strace = ["strace", "-f", "-y", "-o", str(trace), "-e", "trace=pwrite64,fdatasync,fsync,write"]
     done = subprocess.run(
-        ["strace", "-f", "-y", "-o", str(trace), "-e", "trace=pwrite64,fdatasync,fsync,write"]
-        + [sys.executable, "-c", _COUNTED_WRITER, url, str(commits)],
+        [*strace, sys.executable, "-c", _COUNTED_WRITER, url, str(commits)],
         capture_output=True,
         env=child_env,
         text=True,
