@@ -215,9 +215,13 @@ class Store:
         return engine
 
     @contextmanager
-    def begin(self, held: HeldConnection | None = None) -> Iterator[Connection]:
+    def begin(
+        self, held: HeldConnection | None = None, unlocked: Callable[[], None] | None = None
+    ) -> Iterator[Connection]:
         """A write transaction: committed on normal exit, rolled back on an exception. On
-        ``held`` (``held_connection()``) when given, else on a connection from the pool."""
+        ``held`` (``held_connection()``) when given, else on a connection from the pool.
+        ``unlocked`` is called once the transaction committed and both the write lock and the
+        connection are free, before the WAL fsync (a group committer hands its lead on there)."""
         if getattr(self._local, "writing", False):
             raise StoreError(
                 "Store.begin() inside Store.begin() in one thread would wait for itself; "
@@ -239,6 +243,8 @@ class Store:
                     conn.info.pop(_AFTER_COMMIT, None)
         finally:
             self._local.writing = False
+        if unlocked is not None:
+            unlocked()
         if self._wal_sync is not None:
             # Committed and the write lock released: now durable, before anyone is told.
             self._wal_sync.sync()
