@@ -54,7 +54,7 @@ def pragmas(conn: sa.Connection) -> dict[str, object]:
 def test_durability_pragmas_hold_on_every_pooled_connection(sqlite_store: Store) -> None:
     expected = {
         "journal_mode": "wal",
-        "synchronous": 1,  # NORMAL: begin() fsyncs the WAL itself (test below)
+        "synchronous": 2,  # FULL: COMMIT fsyncs the WAL (test below)
         "foreign_keys": 1,
         "busy_timeout": 30000,
         "temp_store": 2,  # MEMORY: savepoint journals never touch a file
@@ -76,7 +76,7 @@ def test_pragmas_are_back_on_a_connection_opened_after_a_pool_reset(sqlite_store
     sqlite_store.engine.dispose()
     with sqlite_store.read() as conn:
         assert conn.connection.dbapi_connection is not first
-        assert pragmas(conn)["synchronous"] == 1
+        assert pragmas(conn)["synchronous"] == 2
         assert pragmas(conn)["journal_mode"] == "wal"
 
 
@@ -165,9 +165,8 @@ _SYSCALL = re.compile(r"^(\d+)\s+(\w+)\((\d+)<([^>]*)>")
 def test_each_commit_is_fsynced_before_begin_returns(
     tmp_path: Path, child_env: dict[str, str]
 ) -> None:
-    """The commit does not fsync (synchronous=NORMAL); begin() does, after the lock is released.
-    Traced in a real process: between a commit's WAL writes and the line that acknowledges it,
-    the same thread fdatasyncs the WAL file."""
+    """Traced in a real process: between a commit's WAL writes and the line that acknowledges
+    it, the same thread fdatasyncs the WAL file (synchronous=FULL, inside COMMIT)."""
     url = f"sqlite:///{tmp_path / 'store.db'}"
     trace = tmp_path / "trace.txt"
     commits = 40

@@ -11,9 +11,7 @@ PostgreSQL:
   writers queue in a ``WriterGate`` before ``BEGIN IMMEDIATE`` (woken at once rather than
   polling in the busy handler). ``begin(held)`` is the same transaction on a connection kept
   between one caller's transactions (``store.held``: a group committer's) instead of one from
-  the pool. It returns only once the transaction is durable: on SQLite the commit itself does
-  not fsync (``synchronous=NORMAL``), ``begin()`` fsyncs the WAL after releasing the write lock
-  (``wal_sync``).
+  the pool.
 - ``read()`` is a read-only snapshot: it never waits for writers and sees one consistent state
   (SQLite deferred ``BEGIN`` under WAL, PostgreSQL ``REPEATABLE READ READ ONLY``). Writing inside
   it fails on both backends instead of being silently rolled back.
@@ -42,7 +40,6 @@ from lambdamaker.errors import ConfigError, StoreError
 from lambdamaker.store.checkpointer import FALLBACK_PAGES, Checkpointer
 from lambdamaker.store.held import HeldConnection
 from lambdamaker.store.migrations import Migration, apply_migrations
-from lambdamaker.store.wal_sync import WalSync
 from lambdamaker.store.writer_gate import WriterGate
 
 log = logging.getLogger(__name__)
@@ -70,9 +67,7 @@ def _sqlite_on_connect(dbapi_conn: Any, record: Any) -> None:
         if mode != "wal":
             # e.g. a filesystem without shared memory: readers would block writers.
             raise StoreError(f"SQLite refused WAL mode (journal_mode={mode})")
-        # NORMAL: COMMIT does not fsync under the write lock; Store.begin() fsyncs the WAL
-        # after releasing it, before returning (``wal_sync``: as durable when acknowledged).
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         # Savepoint journals (a group commit's per-work SAVEPOINTs) and temporary tables in
         # memory: they only serve rollbacks inside a transaction, never crash recovery, and as
@@ -162,12 +157,10 @@ class Store:
         self._held: list[HeldConnection] = []
         self._gate: WriterGate | None = None
         self._checkpointer: Checkpointer | None = None
-        self._wal_sync: WalSync | None = None
         if self.dialect == "sqlite":
             assert parsed.database is not None  # checked by _sqlite_engine
             self._gate = WriterGate(f"{parsed.database}-writer.lock", _LOCK_TIMEOUT_MS / 1000)
             self._checkpointer = Checkpointer(parsed.database, _LOCK_TIMEOUT_MS, self._gate.held)
-            self._wal_sync = WalSync(parsed.database)
 
     @staticmethod
     def _sqlite_engine(parsed: sa.URL) -> Engine:
@@ -215,13 +208,9 @@ class Store:
         return engine
 
     @contextmanager
-    def begin(
-        self, held: HeldConnection | None = None, unlocked: Callable[[], None] | None = None
-    ) -> Iterator[Connection]:
+    def begin(self, held: HeldConnection | None = None) -> Iterator[Connection]:
         """A write transaction: committed on normal exit, rolled back on an exception. On
-        ``held`` (``held_connection()``) when given, else on a connection from the pool.
-        ``unlocked`` is called once the transaction committed and both the write lock and the
-        connection are free, before the WAL fsync (a group committer hands its lead on there)."""
+        ``held`` (``held_connection()``) when given, else on a connection from the pool."""
         if getattr(self._local, "writing", False):
             raise StoreError(
                 "Store.begin() inside Store.begin() in one thread would wait for itself; "
@@ -243,11 +232,6 @@ class Store:
                     conn.info.pop(_AFTER_COMMIT, None)
         finally:
             self._local.writing = False
-        if unlocked is not None:
-            unlocked()
-        if self._wal_sync is not None:
-            # Committed and the write lock released: now durable, before anyone is told.
-            self._wal_sync.sync()
         for hook in hooks:
             try:
                 hook()
@@ -339,5 +323,3 @@ class Store:
         self.engine.dispose()
         if self._gate is not None:
             self._gate.close()
-        if self._wal_sync is not None:
-            self._wal_sync.close()

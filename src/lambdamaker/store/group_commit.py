@@ -12,11 +12,8 @@ Invariants:
   foreign key violated by a concurrent DeleteQueue) is rolled back alone and its caller gets the error;
   the group's other works still commit.
 - One caller at a time leads (as ``EventQueue.enqueue`` in the Lambda provider): it commits
-  everything waiting and hands the lead to the first caller that arrived meanwhile as soon as
-  the commit released the write lock, then waits for the WAL fsync (``Store.begin``) and only
-  then wakes its group's callers. So the next group runs while this one's fsync does; a group
-  can end before the one ahead of it, which is harmless (an fsync of the WAL covers every
-  frame written before it). Works always run on worker threads, never on the event loop.
+  everything waiting, wakes those callers, and hands the lead to the first caller that arrived
+  meanwhile. Works always run on worker threads, never on the event loop.
 - ``run_async(work)`` is ``run`` for a caller on the event loop without a thread hop per
   request: the works of all loop callers waiting meanwhile are handed to one worker thread at
   once (``hand_off``), which queues them together (in order) and leads or waits like any other
@@ -217,17 +214,8 @@ class GroupCommitter:
         with self._lock:
             group, self._waiting = self._waiting[:MAX_GROUP], self._waiting[MAX_GROUP:]
         failed: set[int] = set()
-        passed = False
-
-        def pass_lead() -> None:
-            # Committed, lock and connection free: the next group may begin while this one's
-            # WAL fsync runs (its callers are woken after it, below).
-            nonlocal passed
-            passed = True
-            self._pass_lead()
-
         try:
-            with self.store.begin(self._held, unlocked=pass_lead) as conn:
+            with self.store.begin(self._held) as conn:
                 # Straight to the driver (sqlite3, psycopg 3): savepoints run once per work,
                 # and SQLAlchemy's nested-transaction machinery costs more than the statement.
                 driver: Any = conn.connection.driver_connection
@@ -263,10 +251,6 @@ class GroupCommitter:
         wakes.discard(_thread_wake())  # this thread's waiters see ``finished`` when it returns
         for event in wakes:
             event.set()
-        if not passed:
-            self._pass_lead()
-
-    def _pass_lead(self) -> None:
         with self._lock:
             # Hand the lead on; a leader whose group was cut at MAX_GROUP keeps it only if
             # it is itself still waiting (it is not: the leader is always in its first group).
