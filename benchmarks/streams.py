@@ -1,7 +1,7 @@
 """Streams benchmark: Kinesis ingest, event source mappings end to end, DynamoDB items, HTTP APIs.
 
-All in one run on one machine, through public APIs only, the store as it ships (every write
-fsynced before it is acknowledged); each figure next to its peer:
+All in one run on one machine, through public APIs only, the store at its default
+``synchronous=FULL``; each figure next to its peer:
 
 (a) Kinesis ingest: PutRecords of 500 records of 100 bytes into a 4-shard stream, pre-signed
     and replayed on 16 keep-alive connections (asyncio on uvloop: the server's capacity with

@@ -90,6 +90,7 @@ def test_foreign_keys_are_enforced(sqlite_store: Store) -> None:
 
 _WRITER = textwrap.dedent(
     """
+    import os
     import sys
     import sqlalchemy as sa
     from lambdamaker.store import Migration, Store
@@ -99,12 +100,13 @@ _WRITER = textwrap.dedent(
     rows = sa.Table("rows", meta, sa.Column("id", sa.Integer, primary_key=True))
     store = Store(sys.argv[1])
     store.migrate([Migration("crash", 1, create_tables(rows))])
+    limit = int(sys.argv[2]) if len(sys.argv) > 2 else None  # commits; none: until killed
     i = 0
-    while True:
+    while limit is None or i < limit:
         i += 1
         with store.begin() as conn:
             conn.execute(sa.insert(rows).values(id=i))
-        print(i, flush=True)  # only after the commit returned
+        os.write(1, b"%d\\n" % i)  # only after the commit returned; one write(2) per line
     """
 )
 
@@ -150,14 +152,6 @@ def test_every_acknowledged_commit_survives_kill_9(
     assert len(present) - len(acknowledged) <= 1
 
 
-_COUNTED_WRITER = (
-    _WRITER.replace("while True:", "while i < int(sys.argv[2]):")
-    .replace(
-        "print(i, flush=True)",
-        "os.write(1, b'%d\\n' % i)",  # one write(2) per acknowledgement
-    )
-    .replace("import sys", "import os, sys")
-)
 _SYSCALL = re.compile(r"^(\d+)\s+(\w+)\((\d+)<([^>]*)>")
 
 
@@ -172,7 +166,7 @@ def test_each_commit_is_fsynced_before_begin_returns(
     commits = 40
     strace = ["strace", "-f", "-y", "-o", str(trace), "-e", "trace=pwrite64,fdatasync,fsync,write"]
     done = subprocess.run(
-        [*strace, sys.executable, "-c", _COUNTED_WRITER, url, str(commits)],
+        [*strace, sys.executable, "-c", _WRITER, url, str(commits)],
         capture_output=True,
         env=child_env,
         text=True,
