@@ -8,6 +8,7 @@ import pytest
 
 from lambdamaker import Platform, PlatformConfig
 from lambdamaker.engines.functions.keepalive import FixedKeepAlive, HybridHistogramKeepAlive
+from lambdamaker.engines.functions.priority import DEFAULT_NICE
 from lambdamaker.errors import ConfigError
 
 
@@ -36,3 +37,20 @@ def test_keepalive_choice_reaches_the_functions_engine(
         assert engine.pool.account_limit == 7
     finally:
         platform.close()
+
+
+@pytest.mark.parametrize("nice", [-1, 20])
+def test_function_nice_must_be_within_nices_range(tmp_path: Path, nice: int) -> None:
+    with pytest.raises(ConfigError, match="function nice"):
+        PlatformConfig(data_dir=tmp_path, function_nice=nice)
+
+
+def test_function_nice_comes_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert PlatformConfig(data_dir=tmp_path).function_nice == DEFAULT_NICE
+    monkeypatch.setenv("LAMBDAMAKER_FUNCTION_NICE", "9")
+    assert PlatformConfig(data_dir=tmp_path).function_nice == 9
+    monkeypatch.setenv("LAMBDAMAKER_FUNCTION_NICE", "low")
+    with pytest.raises(ConfigError, match="LAMBDAMAKER_FUNCTION_NICE"):
+        PlatformConfig(data_dir=tmp_path)

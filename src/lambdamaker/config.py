@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lambdamaker.engines.functions.priority import DEFAULT_NICE as DEFAULT_FUNCTION_NICE
 from lambdamaker.errors import ConfigError
 
 DEFAULT_PORT = 4599
@@ -22,6 +23,16 @@ def _env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,13 @@ class PlatformConfig:
     (``lambdamaker.workers``) that share the port and serve the store-backed data plane
     (DynamoDB) on other cores, passing every other request to the primary."""
 
+    function_nice: int = field(
+        default_factory=lambda: _env_int("LAMBDAMAKER_FUNCTION_NICE", DEFAULT_FUNCTION_NICE)
+    )
+    """Steps below the platform (``nice``, 0-19) that function code runs at, so that the data
+    plane every function waits on gets a core first when both want one
+    (``engines.functions.priority``). 0 runs functions at the platform's priority."""
+
     keepalive: str = "fixed"
     """Keep-alive policy of idle execution environments: ``fixed`` (10 minutes) or ``hybrid``
     (the hybrid histogram policy of Shahrad et al., ATC'20)."""
@@ -79,6 +97,8 @@ class PlatformConfig:
             raise ConfigError(f"keepalive must be 'fixed' or 'hybrid', not {self.keepalive!r}")
         if not 1 <= self.workers <= 64:
             raise ConfigError("workers must be between 1 and 64")
+        if not 0 <= self.function_nice <= 19:
+            raise ConfigError("function nice must be between 0 and 19")
         if self.account_concurrency < 1:
             raise ConfigError("account concurrency must be at least 1")
         if not self.async_retry_scale > 0:

@@ -32,6 +32,7 @@ from pathlib import Path
 from lambdamaker.engines.functions.bootstrap.template import runtime_paths as host_runtime_paths
 from lambdamaker.engines.functions.environment import Environment, LogSink
 from lambdamaker.engines.functions.limits import Cgroups, UidAllocator
+from lambdamaker.engines.functions.priority import DEFAULT_NICE
 from lambdamaker.engines.functions.provided_env import ProvidedEnvironment
 from lambdamaker.engines.functions.python_env import PythonEnvironment
 from lambdamaker.engines.functions.snapshot import KeyTemplate
@@ -55,7 +56,9 @@ class LocalBackend:
         max_templates: int = 64,
         hidden_dirs: tuple[str, ...] = (),
         cgroups: bool = True,
+        nice: int = DEFAULT_NICE,
     ) -> None:
+        """``nice``: steps below the platform that function processes run at (``priority``)."""
         self._work_dir = Path(work_dir)
         self._work_dir.mkdir(parents=True, exist_ok=True)
         self._logs = logs
@@ -64,7 +67,8 @@ class LocalBackend:
         self._template_idle_s = template_idle_s
         self._max_templates = max_templates
         self.root = os.geteuid() == 0
-        self._zygotes = Zygotes(self._work_dir)
+        self._nice = nice
+        self._zygotes = Zygotes(self._work_dir, nice=nice)
         self._cgroups = Cgroups(enabled=cgroups)
         self._uids = UidAllocator(self._work_dir / "uids.json") if self.root else None
         self._hide = sorted({str(self._work_dir.resolve()), *hidden_dirs})
@@ -102,6 +106,7 @@ class LocalBackend:
                 initialization_type=initialization_type,
                 cgroups=self._cgroups,
                 sandbox=sandbox,
+                nice=self._nice,
             )
         return PythonEnvironment(
             spec,

@@ -11,7 +11,7 @@ import typer
 from lambdamaker._version import __version__
 from lambdamaker.cli.functions_cmd import functions_app, invoke
 from lambdamaker.cli.logs_cmd import logs
-from lambdamaker.config import DEFAULT_HOST, DEFAULT_PORT, PlatformConfig
+from lambdamaker.config import DEFAULT_FUNCTION_NICE, DEFAULT_HOST, DEFAULT_PORT, PlatformConfig
 from lambdamaker.errors import ConfigError
 
 
@@ -55,6 +55,14 @@ def server(
             envvar="LAMBDAMAKER_WORKERS",
         ),
     ] = 1,
+    function_nice: Annotated[
+        int | None,
+        typer.Option(
+            help="Steps below the platform (nice, 0-19) that function code runs at "
+            f"(default {DEFAULT_FUNCTION_NICE}; 0: the platform's priority).",
+            envvar="LAMBDAMAKER_FUNCTION_NICE",
+        ),
+    ] = None,
     account_concurrency: Annotated[
         int | None,
         typer.Option(
@@ -66,7 +74,11 @@ def server(
     """Start the platform and serve the AWS APIs until Ctrl-C or SIGTERM."""
     from lambdamaker.server import run_server
 
-    extra = {"account_concurrency": account_concurrency} if account_concurrency else {}
+    extra: dict[str, int] = {}
+    if account_concurrency:
+        extra["account_concurrency"] = account_concurrency
+    if function_nice is not None:
+        extra["function_nice"] = function_nice
     try:
         config = PlatformConfig(
             data_dir=data_dir or Path(".lambdamaker"),

@@ -7,8 +7,8 @@
 - policy: ``pool.py`` (scaling, throttling, keep-alive, provisioned concurrency);
 - Python environments: ``python_env.py`` (platform side), ``snapshot.py`` (per-version
   snapshots and spares), ``zygote.py`` (template processes), ``launch.py`` (environment
-  variables, paths), ``limits.py`` (cgroups, uids), ``ipc.py``, and ``bootstrap/`` (what runs
-  inside the processes);
+  variables, paths), ``limits.py`` (cgroups, uids), ``priority.py`` (nice, process groups),
+  ``ipc.py``, and ``bootstrap/`` (what runs inside the processes);
 - ``provided_env.py`` + ``runtime_api.py``: ``provided.*`` runtimes over the Lambda Runtime API.
 
 Imports are lazy so that a process loading only ``spec`` (or the bootstrap) stays light.

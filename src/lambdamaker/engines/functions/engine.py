@@ -40,6 +40,7 @@ from lambdamaker.engines.functions.pool import (
     EnvironmentPool,
     SystemClock,
 )
+from lambdamaker.engines.functions.priority import DEFAULT_NICE
 from lambdamaker.engines.functions.spec import FunctionSpec, InvokeRequest, InvokeResult
 from lambdamaker.errors import InvalidParameterValueError, TooManyRequestsError
 
@@ -63,10 +64,12 @@ class FunctionEngine:
         backend: Backend | None = None,
         hidden_dirs: tuple[str, ...] = (),
         background: bool | None = None,
+        function_nice: int = DEFAULT_NICE,
     ) -> None:
         """``hidden_dirs``: host directories no function may see (the platform's data
         directory, say); the engine's ``work_dir`` always is. ``background``: run ``tick`` on a
-        thread (default: only on the system clock)."""
+        thread (default: only on the system clock). ``function_nice``: steps below this process
+        that the default backend runs function code at (``priority``)."""
         self._work_dir = Path(work_dir)
         self._work_dir.mkdir(parents=True, exist_ok=True)
         self._logs = logs
@@ -80,6 +83,7 @@ class FunctionEngine:
                 logs=logs,
                 clock=self._clock.monotonic,
                 hidden_dirs=(str(self._work_dir.resolve()), *hidden_dirs),
+                nice=function_nice,
             )
         self.backend: Backend = backend
         self.pool = EnvironmentPool(

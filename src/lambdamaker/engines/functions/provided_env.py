@@ -54,6 +54,7 @@ from lambdamaker.engines.functions.contract import (
 )
 from lambdamaker.engines.functions.environment import LogSink
 from lambdamaker.engines.functions.limits import Cgroups, EnvCgroup, rss_kb
+from lambdamaker.engines.functions.priority import DEFAULT_NICE, lower
 from lambdamaker.engines.functions.process_output import LogEvents, OutputPump, exit_descriptor
 from lambdamaker.engines.functions.provided_bootstrap import (
     client_context_json,
@@ -85,14 +86,17 @@ class ProvidedEnvironment:
         init_timeout_s: float = INIT_TIMEOUT_S,
         cgroups: Cgroups | None = None,
         sandbox: dict[str, Any] | None = None,
+        nice: int = DEFAULT_NICE,
     ) -> None:
         """``initialization_type`` is ``AWS_LAMBDA_INITIALIZATION_TYPE`` (``on-demand`` or
         ``provisioned-concurrency``); ``init_timeout_s`` bounds how long ``start`` waits;
         ``cgroups`` (the engine's) enforces MemorySize, else an RSS watchdog does.
         ``sandbox`` (``uid``, ``gid``, ``runtime``, ``hide``; from a root backend) runs the
         bootstrap in the same sandbox as Python environments: its own mount namespace with a
-        private ``/tmp`` of EphemeralStorage, only its own code visible, the function's uid."""
+        private ``/tmp`` of EphemeralStorage, only its own code visible, the function's uid.
+        ``nice``: steps below the platform that the bootstrap runs at (``priority``)."""
         self.spec = spec
+        self._nice = nice
         self._sandbox = sandbox
         self._cgroups = cgroups
         self._cgroup: EnvCgroup | None = None
@@ -164,8 +168,9 @@ class ProvidedEnvironment:
                 stdout=write_fd,
                 stderr=write_fd,
                 close_fds=True,
-                start_new_session=True,
+                process_group=0,  # not a session of its own: see ``priority``
             )
+            lower(self._proc.pid, self._nice)
         except OSError as exc:
             os.close(read_fd)
             reason = (exc.strerror or str(exc)).lower()
@@ -436,11 +441,11 @@ class ProvidedEnvironment:
         if proc is None:
             return
         try:
-            os.killpg(proc.pid, signal.SIGKILL)  # start_new_session: the group is the bootstrap's
+            os.killpg(proc.pid, signal.SIGKILL)  # process_group=0: the group is the bootstrap's
         except (ProcessLookupError, PermissionError):
             pass
         if self._cgroup is not None:
-            self._cgroup.kill_all()  # and whatever left the session but not the cgroup
+            self._cgroup.kill_all()  # and whatever left the group but not the cgroup
 
     def _init_ms(self) -> float:
         """Init Duration: from spawn to the runtime's first ``/next``, or to the failure of init;

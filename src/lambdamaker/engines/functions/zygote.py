@@ -39,6 +39,7 @@ from lambdamaker.engines.functions.ipc import (
     stream_pair,
 )
 from lambdamaker.engines.functions.limits import EnvCgroup
+from lambdamaker.engines.functions.priority import DEFAULT_NICE, lower
 
 BOOTSTRAP_DIR = str(Path(__file__).resolve().parent / "bootstrap")
 _LOADER = (
@@ -73,7 +74,7 @@ class EnvProcess:
 
     def kill(self) -> None:
         if self.cgroup is None and not _exited(self.pidfd):
-            # Without a cgroup, the session (setsid) is how a handler's subprocesses go too.
+            # Without a cgroup, the process group is how a handler's subprocesses go too.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.pid, signal.SIGKILL)
         _pidfd_kill(self.pidfd)
@@ -221,8 +222,11 @@ class TemplateProcess:
 class Zygotes:
     """The base zygote of the host interpreter and its preload zygotes, started on demand."""
 
-    def __init__(self, work_dir: Path) -> None:
+    def __init__(self, work_dir: Path, *, nice: int = DEFAULT_NICE) -> None:
+        """``nice``: steps below the platform that zygotes, and so every process forked from
+        them, run at (``priority``)."""
         self._work_dir = work_dir
+        self._nice = nice
         self._lock = threading.Lock()
         self._base: TemplateProcess | None = None
         self._preload: dict[tuple[str, ...], TemplateProcess] = {}
@@ -279,8 +283,9 @@ class Zygotes:
                 stderr=log,
                 env=env,
                 cwd="/",
-                start_new_session=True,
+                process_group=0,  # not a session of its own: see ``priority``
             )
+        lower(popen.pid, self._nice)
         theirs.close()
         zygote = TemplateProcess(popen.pid, ControlChannel(ours), "zygote", popen=popen)
         try:

@@ -55,6 +55,7 @@ class EngineLink:
                 # Functions see their own code and layers, never the rest of the data dir (the
                 # database, the credentials file, other functions' code).
                 hidden_dirs=(str(self.platform.config.data_dir.resolve()),),
+                function_nice=self.platform.config.function_nice,
             )
         except Exception:
             log.exception("lambda: the functions engine could not start; Invoke will fail")

@@ -46,7 +46,7 @@ class Runtime:
 
 
 def setup_process(control_fds: list[int], log_fd: int, raw_fd: int) -> None:
-    """First steps of any child of a template: descriptors, signals, session."""
+    """First steps of any child of a template: descriptors, signals, process group."""
     for fd in control_fds:
         try:
             os.close(fd)
@@ -54,7 +54,8 @@ def setup_process(control_fds: list[int], log_fd: int, raw_fd: int) -> None:
             pass
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     os.set_inheritable(log_fd, False)  # a handler's subprocesses get fds 1/2, not the records
-    os.setsid()
+    # Its own process group (killed as one), in the platform's session: see ``priority``.
+    os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
