@@ -5,6 +5,7 @@ durable checkpoint."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -149,6 +150,27 @@ def test_flush_waits_for_what_was_queued_and_the_thread_leaves_when_idle(
     assert flushed.wait(10)
     assert checkpoints_of(platform, uuid) == {"shard-a": "3"}
     wait_for(lambda: not any(t.name == "esm-commit-test" for t in threading.enumerate()), 10)
+
+
+def test_progress_gathers_for_a_moment_then_commits_in_one_transaction_or_at_a_flush(
+    platform: Platform, uuid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    checkpoints.create(platform.store, uuid, {"shard-a": None, "shard-b": None}, 0)
+    monkeypatch.setattr(CommitQueue, "gather_s", 0.3)
+    queue = CommitQueue(platform, uuid, lambda: 1, name="esm-commit-gather")
+    a, b = Sink("shard-a"), Sink("shard-b")
+    for sink, checkpoint in ((a, "1"), (b, "2"), (a, "3")):
+        queue.put(sink, checkpoint, None)
+        time.sleep(0.05)
+    assert checkpoints_of(platform, uuid) == {"shard-a": None, "shard-b": None}  # gathering
+    wait_for(lambda: checkpoints_of(platform, uuid) == {"shard-a": "3", "shard-b": "2"}, 5)
+    assert (a.committed_to, b.committed_to) == (["3"], ["2"])  # one transaction: the newest
+    # a flush does not wait for the window
+    queue.put(b, "4", None)
+    started = time.monotonic()
+    queue.flush()
+    assert time.monotonic() - started < 0.25
+    assert checkpoints_of(platform, uuid) == {"shard-a": "3", "shard-b": "4"}
 
 
 @pytest.mark.usefixtures("fast_stream_poller")

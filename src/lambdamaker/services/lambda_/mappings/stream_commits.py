@@ -25,12 +25,19 @@ Invariants:
   children start only after its last checkpoint is durable and ``StreamPoller.stop()`` still
   means "in-flight batches are committed".
 - The committer thread exists only while there is work (it leaves after ``idle_s`` without any).
+- Progress is gathered for ``gather_s`` (50 ms) after the first entry of a transaction arrives,
+  unless someone flushes: a mapping commits its checkpoints at most ~20 times a second however
+  many batches its shards finish, instead of once per batch (measured: one more fsync and
+  write-lock turn per batch of 100 records was ~15% of the ESM benchmark's rate with
+  ParallelizationFactor 1). A crash loses at most that much more progress, which is re-read
+  and re-invoked from the last durable checkpoint (at-least-once, as Lambda documents).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -76,6 +83,8 @@ class _Entry:
 class CommitQueue:
     idle_s = 1.0
     """How long the committer thread waits for more work before it leaves."""
+    gather_s = 0.05
+    """How long progress gathers before it is committed (see the module's invariants)."""
 
     def __init__(
         self, platform: Platform, uuid: str, now_ms: Callable[[], int], name: str = "esm-commit"
@@ -91,6 +100,8 @@ class CommitQueue:
         self._settled = 0
         """Entries whose transaction has ended (committed or failed), in queue order."""
         self._running = False
+        self._flushing = 0
+        """Callers in ``flush``: the committer takes what is queued without gathering more."""
         self._broken: set[ShardSink] = set()
         """Sinks whose commit failed and that have not recovered yet."""
 
@@ -113,8 +124,13 @@ class CommitQueue:
         """Wait until everything queued so far has been committed (or has failed)."""
         with self._cond:
             ticket = self._queued
-            while self._settled < ticket:
-                self._cond.wait()
+            self._flushing += 1
+            self._cond.notify_all()
+            try:
+                while self._settled < ticket:
+                    self._cond.wait()
+            finally:
+                self._flushing -= 1
 
     def _run(self) -> None:
         while True:
@@ -124,6 +140,9 @@ class CommitQueue:
                 if not self._entries:
                     self._running = False
                     return
+                gathered = time.monotonic() + self.gather_s
+                while not self._flushing and (left := gathered - time.monotonic()) > 0:
+                    self._cond.wait(left)
                 taken, self._entries = self._entries, []
                 broken = set(self._broken)
             try:
