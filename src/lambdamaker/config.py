@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from lambdamaker.engines.functions.priority import DEFAULT_NICE as DEFAULT_FUNCTION_NICE
 from lambdamaker.errors import ConfigError
@@ -15,24 +16,19 @@ DEFAULT_ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-1"
 
 
-def _env_float(name: str, default: float) -> float:
+N = TypeVar("N", int, float)
+
+
+def _env_number(name: str, default: N) -> N:
+    """The environment variable ``name`` read as ``default``'s type, or ``default`` unset."""
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        return float(raw)
+        return type(default)(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, not {raw!r}") from exc
+        what = "an integer" if isinstance(default, int) else "a number"
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -66,7 +62,7 @@ class PlatformConfig:
     (DynamoDB) on other cores, passing every other request to the primary."""
 
     function_nice: int = field(
-        default_factory=lambda: _env_int("LAMBDAMAKER_FUNCTION_NICE", DEFAULT_FUNCTION_NICE)
+        default_factory=lambda: _env_number("LAMBDAMAKER_FUNCTION_NICE", DEFAULT_FUNCTION_NICE)
     )
     """Steps below the platform (``nice``, 0-19) that function code runs at, so that the data
     plane every function waits on gets a core first when both want one
@@ -80,13 +76,13 @@ class PlatformConfig:
     """Requests signed further from now than this get ``RequestTimeTooSkewed``."""
 
     async_retry_scale: float = field(
-        default_factory=lambda: _env_float("LAMBDAMAKER_ASYNC_RETRY_SCALE", 1.0)
+        default_factory=lambda: _env_number("LAMBDAMAKER_ASYNC_RETRY_SCALE", 1.0)
     )
     """Scales Lambda's async retry delays (about 1 and 2 minutes) and event ages, for
     development and tests: 0.01 retries after 0.6 s and 1.2 s. 1 behaves as AWS does."""
 
     sns_retry_scale: float = field(
-        default_factory=lambda: _env_float("LAMBDAMAKER_SNS_RETRY_SCALE", 1.0)
+        default_factory=lambda: _env_number("LAMBDAMAKER_SNS_RETRY_SCALE", 1.0)
     )
     """Scales every SNS delivery retry delay (SNS's managed-endpoint and http(s) policies), for
     development and tests. 1 behaves as AWS does."""
