@@ -84,3 +84,102 @@ def test_nice_zero_leaves_functions_at_the_platforms_priority(
     assert got["nice"] == _ours()
     assert got["sid"] == os.getsid(0)
     assert got["pgid"] == got["pid"]
+
+
+TTY_APP = """
+import errno, os
+
+def handler(event, context):
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR))
+        tty = "opened"
+    except OSError as exc:
+        tty = errno.errorcode.get(exc.errno, str(exc.errno))
+    return {"tty": tty, "sid": os.getsid(0)}
+"""
+
+TTY_BOOTSTRAP = """#!/bin/bash
+set -uo pipefail
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+if (exec 3<>/dev/tty) 2>/dev/null; then TTY=opened; else TTY=ENXIO; fi
+SID=$(cut -d' ' -f6 /proc/$$/stat)
+while true; do
+  HEADERS="$(mktemp)"
+  curl -sS -LD "$HEADERS" "$API/invocation/next" > /dev/null
+  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+  curl -sS "$API/invocation/$ID/response" -d "{\\"tty\\": \\"$TTY\\", \\"sid\\": $SID}" > /dev/null
+  rm -f "$HEADERS"
+done
+"""
+
+ENGINE_UNDER_A_TERMINAL = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from envs_helpers import ListSink, body, call
+from lambdamaker.engines.functions.engine import FunctionEngine
+from lambdamaker.engines.functions.spec import FunctionSpec
+
+spec = FunctionSpec(**json.loads(sys.argv[2]))
+engine = FunctionEngine(work_dir=sys.argv[3], logs=ListSink())
+try:
+    got = body(call(engine, spec, {}))
+finally:
+    engine.close()
+got["platform_sid"] = os.getsid(0)
+got["platform_tty"] = os.ttyname(0)
+with open(sys.argv[4], "w") as out:
+    json.dump(got, out)
+"""
+
+
+@pytest.mark.parametrize("runtime", ["python3.11", "provided.al2023"])
+def test_functions_do_not_get_the_terminal_of_a_platform_started_from_a_shell(
+    tmp_path: Path, make_fn, runtime: str
+) -> None:
+    """The platform's session is a terminal's here (``pty.fork``, as ``make run`` in a shell):
+    function code stays in that session but cannot open its ``/dev/tty``."""
+    import dataclasses
+    import json
+    import pty
+    import sys
+
+    if runtime == "python3.11":
+        spec = make_fn({"app.py": TTY_APP})
+    else:
+        if shutil.which("curl") is None:
+            pytest.skip("the bootstrap needs curl")
+        spec = make_fn({"bootstrap": TTY_BOOTSTRAP}, runtime=runtime, handler="x.y")
+        os.chmod(os.path.join(spec.code_dir, "bootstrap"), 0o755)
+    script = tmp_path / "engine_under_a_terminal.py"
+    script.write_text(ENGINE_UNDER_A_TERMINAL)
+    out = tmp_path / "out.json"
+    argv = [
+        sys.executable,
+        str(script),
+        str(Path(__file__).parent),
+        json.dumps(dataclasses.asdict(spec)),
+        str(tmp_path / "engine"),
+        str(out),
+    ]
+    pid, master = pty.fork()
+    if pid == 0:  # the child: a new session whose controlling terminal is the pty
+        try:
+            os.execv(sys.executable, argv)
+        finally:
+            os._exit(127)
+    transcript = b""
+    while True:  # drain the terminal until the child is gone
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child closed its side
+            break
+        if not chunk:
+            break
+        transcript += chunk
+    os.close(master)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, transcript.decode(errors="replace")
+    got = json.loads(out.read_text())
+    assert got["platform_tty"].startswith("/dev/pts/")  # the platform did have a terminal
+    assert got["sid"] == got["platform_sid"]
+    assert got["tty"] == "ENXIO"

@@ -16,6 +16,11 @@ Invariants:
   on kernels with ``sched_autogroup`` (most distributions' default), where each session shares
   the CPU equally with every other, so 16 busy environments would leave the whole platform a
   seventeenth of the machine, whatever the nice values.
+- They do not keep the session's terminal (a server started from a shell has one): each
+  environment and sandboxed bootstrap detaches from it (``sandbox.drop_controlling_terminal``),
+  so function code can neither write to the operator's screen through ``/dev/tty`` nor be
+  stopped reading it, as with a session of its own. (Unsandboxed bootstraps run as the
+  platform's own user, who can open that terminal anyway.)
 - The step is relative to the platform's own nice value and capped at 19; 0 leaves function
   processes where the platform is. Raising a child's nice needs no privilege.
 """

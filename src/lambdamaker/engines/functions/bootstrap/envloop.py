@@ -56,6 +56,7 @@ def setup_process(control_fds: list[int], log_fd: int, raw_fd: int) -> None:
     os.set_inheritable(log_fd, False)  # a handler's subprocesses get fds 1/2, not the records
     # Its own process group (killed as one), in the platform's session: see ``priority``.
     os.setpgid(0, 0)
+    sandbox.drop_controlling_terminal()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)

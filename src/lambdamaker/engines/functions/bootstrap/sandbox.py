@@ -31,8 +31,10 @@ Python 3.11 has no ``os.unshare`` (3.12+), so this goes through libc with ctypes
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import stat
+import termios
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -89,6 +91,25 @@ def prctl(option: int, value: int) -> None:
 def set_parent_death_signal(signum: int) -> None:
     """Die with the parent. Cleared by a credential change, so call it after ``setuid``."""
     prctl(PR_SET_PDEATHSIG, signum)
+
+
+def drop_controlling_terminal() -> None:
+    """Detach this process from the terminal of its session, if the session has one.
+
+    Function processes stay in the platform's session (``engines.functions.priority``); a
+    server started from a shell would otherwise lend them its terminal as ``/dev/tty``, where
+    a function could write to the operator's screen, or read and be stopped (``SIGTTIN``). For
+    a process that is not the session's leader, ``TIOCNOTTY`` detaches that process alone."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:  # no controlling terminal (a service, a test, CI)
+        return
+    try:
+        fcntl.ioctl(fd, termios.TIOCNOTTY)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def drop_capabilities() -> None:

@@ -34,6 +34,7 @@ def main(argv: list[str]) -> None:
     command = argv[2:]
     sandbox = _load_sandbox()
     try:
+        sandbox.drop_controlling_terminal()
         sandbox.enter_from_root(
             uid=params["uid"],
             gid=params["gid"],
