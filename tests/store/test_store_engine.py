@@ -243,3 +243,30 @@ def test_sqlite_store_creates_its_parent_directory(tmp_path: Path) -> None:
     finally:
         s.close()
     assert path.exists()
+
+
+def test_a_connection_held_across_close_is_closed_when_it_comes_back(store: Store) -> None:
+    """A thread still reading when the store closes: its connection is closed on return, not
+    kept open by the disposed pool until garbage collection (a ResourceWarning then)."""
+    reading, closed = threading.Event(), threading.Event()
+    driver: list[Any] = []
+
+    def reader() -> None:
+        with store.read() as conn:
+            conn.execute(sa.text("SELECT 1")).scalar_one()
+            driver.append(conn.connection.driver_connection)
+            reading.set()
+            assert closed.wait(10)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    assert reading.wait(10)
+    store.close()
+    closed.set()
+    thread.join(10)
+    (connection,) = driver
+    if store.dialect == "postgresql":
+        assert connection.closed
+    else:
+        with pytest.raises(Exception, match="closed database"):
+            connection.execute("SELECT 1")

@@ -151,6 +151,11 @@ class Store:
                 )
         except (ImportError, sa.exc.ArgumentError) as exc:
             raise ConfigError(f"cannot use store {url!r}: {exc}") from exc
+        self._closed = False
+        # A connection still checked out when close() disposes the pool (a straggling thread
+        # of a service) goes back to the disposed pool, which would keep it open until garbage
+        # collection; closed on return instead.
+        sa.event.listen(self.engine, "checkin", self._on_checkin)
         self._lock = threading.Lock()
         self._local = threading.local()
         self._point_readers: list[sqlite3.Connection] = []
@@ -310,7 +315,12 @@ class Store:
                 self._point_readers.append(reader)
         return reader
 
+    def _on_checkin(self, dbapi_connection: Any, record: Any) -> None:
+        if self._closed and dbapi_connection is not None:
+            record.invalidate()  # closes the DBAPI connection
+
     def close(self) -> None:
+        self._closed = True
         with self._lock:
             readers, self._point_readers = self._point_readers, []
             held, self._held = self._held, []
