@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,19 +14,26 @@ from envs_helpers import ListSink, body, call
 
 from lambdamaker.engines.functions.engine import FunctionEngine
 from lambdamaker.engines.functions.priority import DEFAULT_NICE
+from lambdamaker.engines.functions.spec import FunctionSpec
 
 PROBE_APP = """
-import os, subprocess
+import errno, os, subprocess
 
 def handler(event, context):
     child = subprocess.run(["sh", "-c", "cut -d' ' -f5,6,19 /proc/$$/stat"],
                            capture_output=True, text=True, check=True).stdout.split()
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR))
+        tty = "opened"
+    except OSError as exc:
+        tty = errno.errorcode.get(exc.errno, str(exc.errno))
     return {
         "pid": os.getpid(),
         "pgid": os.getpgid(0),
         "sid": os.getsid(0),
         "nice": os.getpriority(os.PRIO_PROCESS, 0),
         "child_pgid_sid_nice": [int(x) for x in child],
+        "tty": tty,
     }
 """
 
@@ -33,15 +41,27 @@ PROBE_BOOTSTRAP = """#!/bin/bash
 set -euo pipefail
 API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
 read -r PGID SID NICE < <(cut -d' ' -f5,6,19 /proc/$$/stat)
+if (exec 3<>/dev/tty) 2>/dev/null; then TTY=opened; else TTY=ENXIO; fi
+BODY="{\\"pid\\": $$, \\"pgid\\": $PGID, \\"sid\\": $SID, \\"nice\\": $NICE, \\"tty\\": \\"$TTY\\"}"
 while true; do
   HEADERS="$(mktemp)"
   curl -sS -LD "$HEADERS" "$API/invocation/next" > /dev/null
   ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
-  curl -sS "$API/invocation/$ID/response" \\
-    -d "{\\"pid\\": $$, \\"pgid\\": $PGID, \\"sid\\": $SID, \\"nice\\": $NICE}" > /dev/null
+  curl -sS "$API/invocation/$ID/response" -d "$BODY" > /dev/null
   rm -f "$HEADERS"
 done
 """
+
+
+def probe(make_fn: Callable[..., FunctionSpec], runtime: str) -> FunctionSpec:
+    """A function reporting its process's pid, group, session, nice and ``/dev/tty``."""
+    if runtime.startswith("python"):
+        return make_fn({"app.py": PROBE_APP}, runtime=runtime)
+    if shutil.which("curl") is None:
+        pytest.skip("the bootstrap needs curl")
+    spec = make_fn({"bootstrap": PROBE_BOOTSTRAP}, runtime=runtime, handler="x.y")
+    os.chmod(os.path.join(spec.code_dir, "bootstrap"), 0o755)
+    return spec
 
 
 def _ours() -> int:
@@ -51,7 +71,7 @@ def _ours() -> int:
 def test_python_environments_run_below_the_platform_in_its_session(
     engine: FunctionEngine, make_fn
 ) -> None:
-    spec = make_fn({"app.py": PROBE_APP})
+    spec = probe(make_fn, "python3.11")
     for _ in range(2):  # the first from the zygote's snapshot path, the second warm
         got = body(call(engine, spec, {}))
         assert got["nice"] == min(19, _ours() + DEFAULT_NICE)
@@ -61,13 +81,10 @@ def test_python_environments_run_below_the_platform_in_its_session(
         assert got["child_pgid_sid_nice"] == [got["pgid"], got["sid"], got["nice"]]
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="the bootstrap needs curl")
 def test_provided_bootstraps_run_below_the_platform_in_its_session(
     engine: FunctionEngine, make_fn
 ) -> None:
-    spec = make_fn({"bootstrap": PROBE_BOOTSTRAP}, runtime="provided.al2023", handler="x.y")
-    os.chmod(os.path.join(spec.code_dir, "bootstrap"), 0o755)
-    got = body(call(engine, spec, {}))
+    got = body(call(engine, probe(make_fn, "provided.al2023"), {}))
     assert got["nice"] == min(19, _ours() + DEFAULT_NICE)
     assert got["sid"] == os.getsid(0)
     assert got["pgid"] == got["pid"]
@@ -78,39 +95,13 @@ def test_nice_zero_leaves_functions_at_the_platforms_priority(
 ) -> None:
     engine = FunctionEngine(work_dir=tmp_path / "engine", logs=sink, function_nice=0)
     try:
-        got = body(call(engine, make_fn({"app.py": PROBE_APP}), {}))
+        got = body(call(engine, probe(make_fn, "python3.11"), {}))
     finally:
         engine.close()
     assert got["nice"] == _ours()
     assert got["sid"] == os.getsid(0)
     assert got["pgid"] == got["pid"]
 
-
-TTY_APP = """
-import errno, os
-
-def handler(event, context):
-    try:
-        os.close(os.open("/dev/tty", os.O_RDWR))
-        tty = "opened"
-    except OSError as exc:
-        tty = errno.errorcode.get(exc.errno, str(exc.errno))
-    return {"tty": tty, "sid": os.getsid(0)}
-"""
-
-TTY_BOOTSTRAP = """#!/bin/bash
-set -uo pipefail
-API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
-if (exec 3<>/dev/tty) 2>/dev/null; then TTY=opened; else TTY=ENXIO; fi
-SID=$(cut -d' ' -f6 /proc/$$/stat)
-while true; do
-  HEADERS="$(mktemp)"
-  curl -sS -LD "$HEADERS" "$API/invocation/next" > /dev/null
-  ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
-  curl -sS "$API/invocation/$ID/response" -d "{\\"tty\\": \\"$TTY\\", \\"sid\\": $SID}" > /dev/null
-  rm -f "$HEADERS"
-done
-"""
 
 ENGINE_UNDER_A_TERMINAL = """
 import json, os, sys
@@ -143,13 +134,7 @@ def test_functions_do_not_get_the_terminal_of_a_platform_started_from_a_shell(
     import pty
     import sys
 
-    if runtime == "python3.11":
-        spec = make_fn({"app.py": TTY_APP})
-    else:
-        if shutil.which("curl") is None:
-            pytest.skip("the bootstrap needs curl")
-        spec = make_fn({"bootstrap": TTY_BOOTSTRAP}, runtime=runtime, handler="x.y")
-        os.chmod(os.path.join(spec.code_dir, "bootstrap"), 0o755)
+    spec = probe(make_fn, runtime)
     script = tmp_path / "engine_under_a_terminal.py"
     script.write_text(ENGINE_UNDER_A_TERMINAL)
     out = tmp_path / "out.json"
